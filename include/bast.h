@@ -150,6 +150,17 @@ BAST_API char *bast_result_to_json(const bast_result *res);
 BAST_API int bast_admin(bast_ctx *ctx, const char *app, const char *module,
                         const char *plugin, int argc, char **argv);
 
+/*
+ * HMAC client side: the headers a client adds to sign a request with the
+ * `bast` profile (DESIGN.md).  Returns "Name: value\n" lines the caller
+ * frees, or NULL with a message in errbuf.  `now` 0 means the clock.
+ */
+BAST_API char *bast_sign(const char *profile, const char *key_id,
+                         const void *secret, size_t secret_len,
+                         const char *method, const char *path,
+                         const char *query, const void *body, size_t body_len,
+                         int64_t now, char *errbuf, size_t errlen);
+
 BAST_API void bast_free(void *p);
 
 #ifdef __cplusplus
