@@ -1,0 +1,11 @@
+# tests/bench/stack: bast_verify() against libpam's pam_authenticate() on
+# the same stacks.  Included from tests/stack/build.mk (tests/*/build.mk
+# does not reach this folder); the guard allows a second include.
+BENCH_STACK_MK := 1
+BENCH_STACK := $(B)/bench/bench_stack
+
+$(BENCH_STACK): $(B)/obj/tests/bench/stack/bench_stack.o $(LIB_SO)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(BIN_LDFLAGS) -lpam
+
+BENCH_DEPS += $(BENCH_STACK) $(STACK_PAM_MOD)
