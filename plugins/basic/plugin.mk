@@ -1,0 +1,1 @@
+LIBS_basic := -lcrypt -lcrypto -ljansson
