@@ -1,0 +1,354 @@
+/*
+ * apikey.c - the `apikey` plugin: long-lived bearer keys checked against an
+ * SQLite store (docs/apikey.md).  Options: store (sqlite:PATH), prefix,
+ * headers, allow_query_key, query_param, refresh, required_scopes, grace,
+ * last_used_flush.  Results: absent (no key), malformed (two keys, empty
+ * key), deny invalid_token (bad prefix, length, alphabet or checksum: no
+ * lookup), deny unknown_key / revoked / token_expired, forbidden
+ * insufficient_scope, unavailable store_unavailable (the store could not be
+ * read for too long, so revocations might be missed), success with the
+ * key's owner as identity and key_id / scopes as attributes.
+ * Each instance owns a thread that polls the store's change counter every
+ * `refresh` and swaps in a new immutable index, and writes the last-used
+ * batch every `last_used_flush` and at close.
+ */
+#include "ak.h"
+#include "bast_plugin.h"
+
+#include <jansson.h>
+#include <limits.h>
+#include <openssl/crypto.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "apikey_int.h"
+
+static const char *const known[] = {
+    "store",           "prefix", "headers",     "allow_query_key",
+    "query_param",     "refresh", "required_scopes", "grace",
+    "last_used_flush", NULL};
+
+static int64_t
+mono_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec;
+}
+
+/* ---- the background thread -------------------------------------------- */
+
+static void
+on_new_ip(void *arg, const ak_use *u)
+{
+    ak_inst *a = arg;
+    json_t *o = json_pack("{s:s, s:s, s:s}", "key_id", u->key_id, "user",
+                          u->user, "address", u->ip);
+    char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    bast_audit_event(a->inst, "apikey.new_ip", text);
+    free(text);
+    json_decref(o);
+}
+
+static void
+do_flush(ak_inst *a)
+{
+    size_t dropped = 0;
+    ak_use *list = ak_usage_take(a->usage, &dropped);
+    char err[256];
+
+    if (dropped)
+        bast_log(a->inst, 4, "last-used batch full: %zu uses not recorded",
+                 dropped);
+    if (list && ak_store_flush(a->st, list, on_new_ip, a, err, sizeof err))
+        bast_log(a->inst, 3, "last-used update lost: %s", err);
+    ak_usage_list_free(list);
+}
+
+static void
+do_refresh(ak_inst *a)
+{
+    char err[256];
+    int64_t gen = 0;
+    ak_index *ix, *old;
+
+    if (ak_store_generation(a->st, &gen, err, sizeof err) != 0)
+        goto bad;
+    if (gen != a->gen) {
+        if (!(ix = ak_index_load(a->st, &gen, err, sizeof err)))
+            goto bad;
+        pthread_rwlock_wrlock(&a->ixlock);
+        old = a->ix;
+        a->ix = ix;
+        pthread_rwlock_unlock(&a->ixlock);
+        /* No reader can hold `old` once the write lock was granted. */
+        ak_index_free(old);
+        a->gen = gen;
+    }
+    if (a->failing)
+        bast_log(a->inst, 6, "store readable again");
+    a->failing = 0;
+    atomic_store(&a->last_ok, mono_now());
+    return;
+bad:
+    if (!a->failing)
+        bast_log(a->inst, 4, "index refresh failed: %s", err);
+    a->failing = 1;
+}
+
+static void *
+run(void *arg)
+{
+    ak_inst *a = arg;
+    int64_t now = mono_now();
+    int64_t next_refresh = now + a->refresh, next_flush = now + a->flush;
+
+    pthread_mutex_lock(&a->mu);
+    while (!a->stop) {
+        struct timespec dl = {
+            .tv_sec = (time_t)(next_refresh < next_flush ? next_refresh
+                                                         : next_flush)};
+        int early;
+        if (!a->flush_now)
+            pthread_cond_timedwait(&a->cv, &a->mu, &dl);
+        if (a->stop)
+            break;
+        early = a->flush_now;
+        a->flush_now = 0;
+        pthread_mutex_unlock(&a->mu);
+        now = mono_now();
+        if (early || now >= next_flush) {
+            do_flush(a);
+            next_flush = now + a->flush;
+        }
+        if (now >= next_refresh) {
+            do_refresh(a);
+            next_refresh = now + a->refresh;
+        }
+        pthread_mutex_lock(&a->mu);
+    }
+    pthread_mutex_unlock(&a->mu);
+    return NULL;
+}
+
+/* ---- verify ------------------------------------------------------------ */
+
+static EVP_MD_CTX *
+ctx_get(ak_inst *a, int *slot)
+{
+    for (int i = 0; i < AK_NPOOL; i++)
+        if (!atomic_exchange(&a->busy[i], 1)) {
+            *slot = i;
+            return a->pool[i];
+        }
+    *slot = -1; /* more threads than slots: a private context */
+    return EVP_MD_CTX_new();
+}
+
+static void
+ctx_put(ak_inst *a, EVP_MD_CTX *ctx, int slot)
+{
+    if (slot < 0)
+        EVP_MD_CTX_free(ctx);
+    else
+        atomic_store(&a->busy[slot], 0);
+}
+
+static bast_res
+fail_with(ak_inst *a, bast_call *call, bast_res res, const char *error,
+          const char *desc)
+{
+    bast_call_set_error(call, error, "%s", desc);
+    if (res == BAST_RES_DENY)
+        bast_call_add_challenge(call, a->ch_invalid);
+    else if (res == BAST_RES_FORBIDDEN)
+        bast_call_add_challenge(call, a->ch_scope);
+    else if (res == BAST_RES_MALFORMED)
+        bast_call_add_challenge(call, a->ch_request);
+    return res;
+}
+
+static int
+has_scope(const ak_entry *e, const char *want)
+{
+    for (size_t i = 0; i < e->nscopes; i++)
+        if (strcmp(e->scopes[i], want) == 0)
+            return 1;
+    return 0;
+}
+
+static bast_res
+verify(void *state, bast_call *call)
+{
+    ak_inst *a = state;
+    const bast_request *req = bast_call_request(call);
+    const char *addr = bast_req_remote_addr(req);
+    char qbuf[AK_KEY_MAX + 2];
+    unsigned char digest[AK_DIGEST];
+    const char *key = NULL;
+    size_t klen = 0, count = 0, i;
+    ak_entry e;
+    EVP_MD_CTX *ctx;
+    int slot, rc, full = 0;
+    int64_t now = bast_call_now(call);
+    bast_res res;
+
+    count = ak_find_key(a, req, qbuf, sizeof qbuf, &key, &klen);
+    if (count == 0) {
+        bast_call_add_challenge(call, a->ch_plain);
+        return BAST_RES_ABSENT;
+    }
+    if (count > 1)
+        return fail_with(a, call, BAST_RES_MALFORMED, "invalid_request",
+                         "more than one API key in the request");
+    if (klen == 0)
+        return fail_with(a, call, BAST_RES_MALFORMED, "invalid_request",
+                         "empty API key");
+    if (klen > AK_KEY_MAX)
+        return fail_with(a, call, BAST_RES_DENY, "invalid_token",
+                         "API key too long");
+    switch (ak_key_check(a->conf.prefix, a->plen, key, klen)) {
+    case AK_FMT_OK:
+        break;
+    case AK_FMT_PREFIX:
+        return fail_with(a, call, BAST_RES_DENY, "invalid_token",
+                         "not a key of this issuer (prefix)");
+    case AK_FMT_CHECKSUM:
+        return fail_with(a, call, BAST_RES_DENY, "invalid_token",
+                         "API key checksum mismatch");
+    default:
+        return fail_with(a, call, BAST_RES_DENY, "invalid_token",
+                         "not a well-formed API key");
+    }
+    if (mono_now() - atomic_load(&a->last_ok) > a->stale_after) {
+        bast_call_set_error(call, "store_unavailable",
+                            "key store not readable for over %llds",
+                            a->stale_after);
+        return BAST_RES_UNAVAILABLE;
+    }
+    ctx = ctx_get(a, &slot);
+    rc = ctx ? ak_key_digest(ctx, a->md, key, klen, digest) : -1;
+    if (ctx)
+        ctx_put(a, ctx, slot);
+    if (rc != 0) {
+        bast_call_set_error(call, "internal_error", "SHA-256 failed");
+        return BAST_RES_UNAVAILABLE;
+    }
+
+    pthread_rwlock_rdlock(&a->ixlock);
+    if (!ak_index_find(a->ix, digest, &e)) {
+        res = fail_with(a, call, BAST_RES_DENY, "unknown_key",
+                        "no such API key");
+        goto done;
+    }
+    if (e.revoked_at) {
+        res = fail_with(a, call, BAST_RES_DENY, "revoked",
+                        "API key revoked");
+        goto done;
+    }
+    if (e.expires_at && now >= e.expires_at) {
+        res = fail_with(a, call, BAST_RES_DENY, "token_expired",
+                        "API key expired");
+        goto done;
+    }
+    /* A key that authenticated is a use, even when scopes then refuse. */
+    if (ak_usage_record(a->usage, e.id, e.user, addr ? addr : "", now,
+                        &full) < 0)
+        bast_log(a->inst, 4, "last-used: out of memory");
+    for (i = 0; i < a->nreq; i++)
+        if (!has_scope(&e, a->req[i])) {
+            bast_call_set_error(call, "insufficient_scope",
+                                "API key %s lacks scope %s", e.id,
+                                a->req[i]);
+            bast_call_add_challenge(call, a->ch_scope);
+            res = BAST_RES_FORBIDDEN;
+            goto done;
+        }
+    if (bast_call_set_identity(call, e.user) != 0 ||
+        bast_call_set_attr_str(call, "key_id", e.id) != 0 ||
+        bast_call_set_attr_strv(call, "scopes", e.scopes, e.nscopes) != 0) {
+        bast_call_set_error(call, "internal_error", "out of memory");
+        res = BAST_RES_UNAVAILABLE;
+        goto done;
+    }
+    res = BAST_RES_SUCCESS;
+done:
+    pthread_rwlock_unlock(&a->ixlock);
+    OPENSSL_cleanse(qbuf, sizeof qbuf);
+    if (full) {
+        pthread_mutex_lock(&a->mu);
+        a->flush_now = 1;
+        pthread_cond_signal(&a->cv);
+        pthread_mutex_unlock(&a->mu);
+    }
+    return res;
+}
+
+/* ---- open / close / admin ---------------------------------------------- */
+
+static void
+close_inst(void *state)
+{
+    ak_inst *a = state;
+    if (!a)
+        return;
+    if (a->thread_started) {
+        pthread_mutex_lock(&a->mu);
+        a->stop = 1;
+        pthread_cond_signal(&a->cv);
+        pthread_mutex_unlock(&a->mu);
+        pthread_join(a->thread, NULL);
+    }
+    /* The last batch: a clean stop loses no last-used update. */
+    if (a->st && a->usage)
+        do_flush(a);
+    ak_inst_free(a);
+}
+
+static int
+open_inst(const bast_instance *inst, const bast_option *opts, size_t nopts,
+          void **state, char *err, size_t errlen)
+{
+    ak_inst *a;
+    int64_t gen = 0;
+
+    *state = NULL;
+    if (bast_opts_check(opts, nopts, known, err, errlen) != 0)
+        return -1;
+    if (!(a = ak_inst_new(inst))) {
+        snprintf(err, errlen, "apikey: out of memory");
+        return -1;
+    }
+    if (ak_parse_options(a, opts, nopts, err, errlen) != 0)
+        goto bad;
+    if (ak_store_open(a->conf.path, &a->st, err, errlen) != 0 ||
+        !(a->ix = ak_index_load(a->st, &gen, err, errlen)))
+        goto bad;
+    a->gen = gen;
+    atomic_store(&a->last_ok, mono_now());
+    if (pthread_create(&a->thread, NULL, run, a) != 0) {
+        snprintf(err, errlen, "apikey: cannot start the refresh thread");
+        goto bad;
+    }
+    a->thread_started = 1;
+    *state = a;
+    return 0;
+bad:
+    close_inst(a);
+    return -1;
+}
+
+static int
+admin(void *state, const bast_instance *inst, int argc, char **argv)
+{
+    ak_inst *a = state;
+    return ak_admin(&a->conf, inst, argc, argv);
+}
+
+BAST_PLUGIN_DEFINE(BAST_CAP_THREADSAFE, "apikey", "1.0", open_inst, verify,
+                   close_inst, admin);
