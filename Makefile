@@ -73,9 +73,12 @@ deps: $(DEPS_STAMP)
 test-deps: $(DEPS_STAMP)
 	@sh mk/deps.sh test
 
+Q := $(if $(V),,@)
+
 $(B)/obj/%.o: %.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
 
 $(LIB_SO): $(CORE_OBJ)
 	@mkdir -p $(@D)

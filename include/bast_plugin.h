@@ -47,7 +47,8 @@ typedef enum bast_res {
 #define BAST_CAP_THREADSAFE (1u << 0) /* verify() may run concurrently */
 #define BAST_CAP_KNOWN (BAST_CAP_THREADSAFE)
 
-/* One option of an instance: `key = value` at `file:line`. */
+/* One option of an instance: `key = value` at `file:line`.  The strings
+ * stay valid until the instance's close(), so a plugin may keep them. */
 typedef struct bast_option {
     const char *key;
     const char *value;
