@@ -214,10 +214,24 @@ make_dummy(basic_users *u)
     for (i = 0; i < sizeof(rnd); i++)
         snprintf(phrase + 2 * i, 3, "%02x", rnd[i]);
     if (u->n > 0) {
-        s = u->v[0].hash;
-        for (i = 1; i < u->n; i++)
-            if (u->v[i].line < u->v[0].line)
-                s = u->v[i].hash;
+        /* The most common kind in the file (its first entry by line), so
+         * an unknown id looks like most known ones. */
+        size_t count[3] = {0, 0, 0}, best = 0;
+        int first[3] = {0, 0, 0};
+        const char *pick[3] = {NULL, NULL, NULL};
+        for (i = 0; i < u->n; i++) {
+            const char *k = basic_hash_kind(u->v[i].hash);
+            size_t j = k[0] == 'b' ? 0 : k[0] == 'y' ? 1 : 2;
+            count[j]++;
+            if (pick[j] == NULL || u->v[i].line < first[j]) {
+                pick[j] = u->v[i].hash;
+                first[j] = u->v[i].line;
+            }
+        }
+        for (i = 1; i < 3; i++)
+            if (count[i] > count[best])
+                best = i;
+        s = pick[best];
     } else {
         s = crypt_gensalt_rn("$2b$", 0, NULL, 0, setting, sizeof(setting));
     }
