@@ -60,8 +60,8 @@ int bastd_peer_text(const struct sockaddr *sa, char *buf, size_t len);
 /* Open, bind and listen on ADDR: "127.0.0.1:PORT", "[::1]:PORT" or
  * "unix:/path" (created with `mode`, chowned to `owner` when not NULL).
  * Returns the socket, or -1 with a message. */
-int bastd_listen(const char *spec, unsigned mode, const char *owner,
-                 char *err, size_t errlen);
+int bastd_listen(const char *spec, unsigned mode, const char *owner, char *err,
+                 size_t errlen);
 
 /* ---- metrics ----------------------------------------------------------- */
 
@@ -69,10 +69,10 @@ typedef struct bastd_metrics bastd_metrics;
 bastd_metrics *bastd_metrics_new(void);
 void bastd_metrics_free(bastd_metrics *m);
 void bastd_metrics_request(bastd_metrics *m, const char *app,
-                           const char *decision, int status,
-                           const char *error, double seconds);
-void bastd_metrics_module(bastd_metrics *m, const char *app,
-                          const char *module, const char *result);
+                           const char *decision, int status, const char *error,
+                           double seconds);
+void bastd_metrics_module(bastd_metrics *m, const char *app, const char *module,
+                          const char *result);
 void bastd_metrics_reload(bastd_metrics *m, int ok, unsigned long gen);
 void bastd_metrics_inflight(bastd_metrics *m, int delta);
 long bastd_metrics_inflight_now(bastd_metrics *m);

@@ -8,3 +8,5 @@ $(B)/bin/bastd: $(BASTD_OBJ) $(LIB_SO)
 
 ALL_TARGETS += $(B)/bin/bastd
 INSTALL_BINS += $(B)/bin/bastd
+# `all:` expanded ALL_TARGETS before this fragment was read: add to it here.
+all: $(B)/bin/bastd

@@ -52,16 +52,17 @@ enum {
 };
 
 static const char *const special[H_NSPECIAL] = {
-    "X-Original-Method", "X-Original-URI",    "X-Real-IP",
+    "X-Original-Method", "X-Original-URI",     "X-Real-IP",
     "X-Client-Cert",     "X-Forwarded-Method", "X-Forwarded-Uri",
-    "X-Forwarded-Proto", "X-Forwarded-Host",  "X-Forwarded-Tls-Client-Cert"};
+    "X-Forwarded-Proto", "X-Forwarded-Host",   "X-Forwarded-Tls-Client-Cert"};
 
 /* Hop-by-hop headers (RFC 9110 7.6.1) describe the subrequest's own
  * connection, not the original request. */
-static const char *const hop[] = {"Connection", "Keep-Alive",
-                                  "Proxy-Connection", "TE", "Trailer",
-                                  "Transfer-Encoding", "Upgrade", "Expect",
-                                  "Forwarded", NULL};
+static const char *const hop[] = {"Connection",       "Keep-Alive",
+                                  "Proxy-Connection", "TE",
+                                  "Trailer",          "Transfer-Encoding",
+                                  "Upgrade",          "Expect",
+                                  "Forwarded",        NULL};
 
 #define MAX_XFF_LINES 8
 
@@ -145,8 +146,7 @@ queue(struct MHD_Connection *c, unsigned status, const char *ctype,
     ok &= MHD_add_response_header(r, "Cache-Control", "no-store") == MHD_YES;
     for (size_t i = 0; res && i < bast_result_challenge_count(res); i++)
         ok &= MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
-                                      bast_result_challenge(res, i)) ==
-              MHD_YES;
+                                      bast_result_challenge(res, i)) == MHD_YES;
     enum MHD_Result ret = MHD_NO;
     if (ok)
         ret = MHD_queue_response(c, status, r);
@@ -183,15 +183,14 @@ queue_allow(struct MHD_Connection *c, const bast_result *res)
     /* An allow must carry its identity: if a header cannot be added (no
      * memory, or a value MHD refuses such as one with CR/LF), answer 500
      * rather than a 200 that nginx would pass without X-Bast-Identity. */
-    int ok = MHD_add_response_header(r, "X-Bast-Identity", id ? id : "") ==
-                 MHD_YES &&
-             MHD_add_response_header(r, "X-Bast-Scheme",
-                                     scheme ? scheme : "") == MHD_YES &&
-             attrs &&
-             MHD_add_response_header(r, "X-Bast-Attributes", attrs) ==
-                 MHD_YES &&
-             MHD_add_response_header(r, "Cache-Control", "no-store") ==
-                 MHD_YES;
+    int ok =
+        MHD_add_response_header(r, "X-Bast-Identity", id ? id : "") ==
+            MHD_YES &&
+        MHD_add_response_header(r, "X-Bast-Scheme", scheme ? scheme : "") ==
+            MHD_YES &&
+        attrs &&
+        MHD_add_response_header(r, "X-Bast-Attributes", attrs) == MHD_YES &&
+        MHD_add_response_header(r, "Cache-Control", "no-store") == MHD_YES;
     bast_free(attrs);
     enum MHD_Result ret;
     if (ok && id && *id)
@@ -300,8 +299,7 @@ set_uri(bast_request *req, const char *uri)
     if (!path)
         return -1;
     int rc = bast_request_set_path(req, path) == BAST_ERR_OK &&
-                     bast_request_set_query(req, q ? q + 1 : "") ==
-                         BAST_ERR_OK
+                     bast_request_set_query(req, q ? q + 1 : "") == BAST_ERR_OK
                  ? 0
                  : -1;
     free(path);
@@ -394,9 +392,9 @@ build_request(bastd *d, struct MHD_Connection *c, hreq *h, const char *method,
         goto fail;
     if (cert && *cert && set_cert(req, cert, bodies) < 0)
         goto fail;
-    bast_request_set_tls(req, (s.v[H_FPROTO] &&
-                               strcasecmp(s.v[H_FPROTO], "https") == 0) ||
-                                  (cert && *cert));
+    bast_request_set_tls(
+        req, (s.v[H_FPROTO] && strcasecmp(s.v[H_FPROTO], "https") == 0) ||
+                 (cert && *cert));
     if (h->has_body &&
         bast_request_set_body(req, h->blen ? h->body : (const void *)"",
                               h->blen) != BAST_ERR_OK)
@@ -420,8 +418,7 @@ app_ok(const char *a, size_t n)
     for (size_t i = 0; i < n; i++) {
         char ch = a[i];
         if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-              (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' ||
-              ch == '.'))
+              (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' || ch == '.'))
             return 0;
     }
     return 1;
@@ -513,12 +510,10 @@ serve_verify(bastd *d, struct MHD_Connection *c, hreq *h, const char *method)
             ret = queue_error(c, (unsigned)status, bast_result_error(res),
                               bast_result_error_description(res), res);
         }
-        bastd_metrics_request(d->metrics, label,
-                              dec == BAST_ALLOW ? "allow" : "deny",
-                              dec == BAST_ALLOW ? 200 : status,
-                              dec == BAST_ALLOW ? NULL
-                                                : bast_result_error(res),
-                              since(&h->t0));
+        bastd_metrics_request(
+            d->metrics, label, dec == BAST_ALLOW ? "allow" : "deny",
+            dec == BAST_ALLOW ? 200 : status,
+            dec == BAST_ALLOW ? NULL : bast_result_error(res), since(&h->t0));
     }
     /* Results borrow from the ctx: free before releasing the generation. */
     bast_result_free(res);
@@ -550,20 +545,20 @@ handler(void *cls, struct MHD_Connection *c, const char *url,
             h->route = R_METRICS;
         else
             h->route = R_NOTFOUND;
-        const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-                                                     "Content-Length");
+        const char *cl =
+            MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
         const char *te = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
                                                      "Transfer-Encoding");
         h->has_body = (cl && strcmp(cl, "0") != 0) || te;
         if (h->route == R_VERIFY && cl &&
             strtoull(cl, NULL, 10) > (unsigned long long)d->max_body)
-            return queue_error(c, MHD_HTTP_CONTENT_TOO_LARGE,
-                               "invalid_request", "request body too large",
-                               NULL);
+            return queue_error(c, MHD_HTTP_CONTENT_TOO_LARGE, "invalid_request",
+                               "request body too large", NULL);
         if (cl && strcmp(cl, "0") == 0)
             h->has_body = 1; /* an empty body is still a body */
-        if (h->has_body)
-            return MHD_YES; /* wait for the body */
+        /* Answer on a later call, once the request is fully read: an
+         * answer queued now makes libmicrohttpd close the connection. */
+        return MHD_YES;
     }
     if (*upload_size) {
         if (h->route != R_VERIFY || h->too_big ||
@@ -648,8 +643,8 @@ on_log(void *cls, const char *fmt, va_list ap)
 struct MHD_Daemon *
 bastd_http_start(bastd *d, int fd)
 {
-    unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ITC |
-                     MHD_USE_ERROR_LOG;
+    unsigned flags =
+        MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG;
     /* libmicrohttpd keeps a request's headers in a per-connection pool;
      * its size is our header limit (plus room for the response). */
     size_t pool = d->max_header + 16384;
@@ -672,6 +667,6 @@ bastd_http_start(bastd *d, int fd)
         ops[n++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE,
                                            (intptr_t)d->threads, NULL};
     ops[n] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
-    return MHD_start_daemon(flags, 0, NULL, NULL, handler, d,
-                            MHD_OPTION_ARRAY, ops, MHD_OPTION_END);
+    return MHD_start_daemon(flags, 0, NULL, NULL, handler, d, MHD_OPTION_ARRAY,
+                            ops, MHD_OPTION_END);
 }

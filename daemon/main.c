@@ -48,16 +48,15 @@ bastd_vlog(int level, const char *fmt, va_list ap)
         vsyslog(level, fmt, ap);
         return;
     }
-    static const char *const names[] = {"emerg", "alert", "crit", "error",
-                                        "warning", "notice", "info",
-                                        "debug"};
+    static const char *const names[] = {"emerg",   "alert",  "crit", "error",
+                                        "warning", "notice", "info", "debug"};
     char msg[1024];
     vsnprintf(msg, sizeof msg, fmt, ap);
     size_t n = strlen(msg);
     while (n && msg[n - 1] == '\n') /* MHD's messages end with one */
         msg[--n] = '\0';
-    fprintf(stderr, "bastd[%ld]: %s: %s\n", (long)getpid(),
-            names[level & 7], msg);
+    fprintf(stderr, "bastd[%ld]: %s: %s\n", (long)getpid(), names[level & 7],
+            msg);
 }
 
 void
@@ -129,8 +128,7 @@ reload(bastd *d, unsigned long *next_id)
     bastd_gen *g = load(d, *next_id);
     if (!g) {
         bastd_metrics_reload(d->metrics, 0, 0);
-        bastd_log(4, "reload failed; still serving generation %lu",
-                  d->cur->id);
+        bastd_log(4, "reload failed; still serving generation %lu", d->cur->id);
         return;
     }
     (*next_id)++;
@@ -183,8 +181,9 @@ num(const char *opt, const char *s, unsigned long long min,
     errno = 0;
     unsigned long long v = strtoull(s, &end, base);
     if (errno || end == s || *end || *s == '-' || v < min || v > max) {
-        fprintf(stderr, "bastd: %s: expected a number in [%llu, %llu], got "
-                        "'%s'\n",
+        fprintf(stderr,
+                "bastd: %s: expected a number in [%llu, %llu], got "
+                "'%s'\n",
                 opt, min, max, s);
         return -1;
     }
@@ -229,11 +228,21 @@ main(int argc, char **argv)
     unsigned long long v;
     while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
         switch (ch) {
-        case 'c': d.confdir = optarg; break;
-        case 'l': d.listen = optarg; break;
-        case 't': trusted = optarg; break;
-        case 'p': d.plugin_dir = optarg; break;
-        case 'o': owner = optarg; break;
+        case 'c':
+            d.confdir = optarg;
+            break;
+        case 'l':
+            d.listen = optarg;
+            break;
+        case 't':
+            trusted = optarg;
+            break;
+        case 'p':
+            d.plugin_dir = optarg;
+            break;
+        case 'o':
+            owner = optarg;
+            break;
         case 'L':
             if (strcmp(optarg, "stderr") == 0)
                 target = BASTD_LOG_STDERR;
@@ -279,9 +288,15 @@ main(int argc, char **argv)
                 return 2;
             mode = (unsigned)v;
             break;
-        case 'h': usage(stdout); return 0;
-        case 'V': printf("bastd " BAST_VERSION "\n"); return 0;
-        default: usage(stderr); return 2;
+        case 'h':
+            usage(stdout);
+            return 0;
+        case 'V':
+            printf("bastd " BAST_VERSION "\n");
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
         }
     }
     if (optind != argc) {

@@ -110,8 +110,8 @@ family_inc(bastd_metrics *m, family *f, const char *const *vals)
     size_t off = 0;
     for (size_t i = 0; i < f->nlabels; i++) {
         const char *v = vals[i] ? vals[i] : "";
-        int n = snprintf(key + off, sizeof key - off, "%s%s", i ? "\x1f" : "",
-                         v);
+        int n =
+            snprintf(key + off, sizeof key - off, "%s%s", i ? "\x1f" : "", v);
         if (n < 0 || (size_t)n >= sizeof key - off) {
             atomic_fetch_add(&m->dropped, 1);
             return;
@@ -151,8 +151,7 @@ bastd_metrics_new(void)
     if (!m)
         return NULL;
     family_init(&m->requests, "bastd_requests_total",
-                "Verification requests answered.", "app", "decision",
-                "status");
+                "Verification requests answered.", "app", "decision", "status");
     family_init(&m->denials, "bastd_denials_total",
                 "Denied verifications by error.", "app", "error", NULL);
     family_init(&m->modules, "bastd_module_results_total",
@@ -338,10 +337,11 @@ bastd_metrics_render(bastd_metrics *m, size_t *len)
     put(&b, "%s_sum %.9f\n%s_count %llu\n", h,
         (double)atomic_load(&m->hist_sum_ns) / 1e9, h, cum);
 
-    put(&b, "# HELP bastd_reloads_total Configuration reloads (SIGHUP).\n"
-            "# TYPE bastd_reloads_total counter\n"
-            "bastd_reloads_total{result=\"ok\"} %llu\n"
-            "bastd_reloads_total{result=\"failed\"} %llu\n",
+    put(&b,
+        "# HELP bastd_reloads_total Configuration reloads (SIGHUP).\n"
+        "# TYPE bastd_reloads_total counter\n"
+        "bastd_reloads_total{result=\"ok\"} %llu\n"
+        "bastd_reloads_total{result=\"failed\"} %llu\n",
         (unsigned long long)atomic_load(&m->reload_ok),
         (unsigned long long)atomic_load(&m->reload_failed));
     put(&b,

@@ -155,7 +155,7 @@ match(const bastd_trust *t, int family, const unsigned char *a)
 static const unsigned char *
 unmap(int *family, const unsigned char *a)
 {
-    static const unsigned char pre[12] = {0, 0, 0, 0, 0, 0,
+    static const unsigned char pre[12] = {0, 0, 0, 0, 0,    0,
                                           0, 0, 0, 0, 0xff, 0xff};
     if (*family == AF_INET6 && memcmp(a, pre, 12) == 0) {
         *family = AF_INET;
@@ -174,8 +174,9 @@ bastd_trust_peer(const bastd_trust *t, const struct sockaddr *sa)
     if (family == AF_UNIX)
         return t->unix_peers;
     if (family == AF_INET)
-        a = (const unsigned char *)&((const struct sockaddr_in *)(const void *)
-                                         sa)->sin_addr;
+        a = (const unsigned char *)&(
+                (const struct sockaddr_in *)(const void *)sa)
+                ->sin_addr;
     else if (family == AF_INET6)
         a = ((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr.s6_addr;
     else
@@ -213,8 +214,9 @@ bastd_peer_text(const struct sockaddr *sa, char *buf, size_t len)
     int family = sa->sa_family;
     const unsigned char *a;
     if (family == AF_INET)
-        a = (const unsigned char *)&((const struct sockaddr_in *)(const void *)
-                                         sa)->sin_addr;
+        a = (const unsigned char *)&(
+                (const struct sockaddr_in *)(const void *)sa)
+                ->sin_addr;
     else if (family == AF_INET6)
         a = ((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr.s6_addr;
     else
@@ -268,8 +270,9 @@ listen_unix(const char *path, unsigned mode, const char *owner, char *err,
     memset(&sun, 0, sizeof sun);
     sun.sun_family = AF_UNIX;
     if (*path != '/' || strlen(path) >= sizeof sun.sun_path) {
-        snprintf(err, errlen, "unix socket path must be absolute and under "
-                              "%zu bytes",
+        snprintf(err, errlen,
+                 "unix socket path must be absolute and under "
+                 "%zu bytes",
                  sizeof sun.sun_path);
         return -1;
     }
