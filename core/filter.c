@@ -120,36 +120,35 @@ bast__path_normalise(const char *in, char *out, size_t outlen)
         out[o++] = c;
     }
     out[o] = '\0';
-    /* pass 2: remove dot segments in place */
-    size_t r = 0, w = 0;
-    while (out[r]) {
-        /* out[r] == '/' here */
-        size_t seg = r + 1, end = seg;
-        while (out[end] && out[end] != '/')
+    /* pass 2: remove dot segments (RFC 3986 5.2.4), writing in place
+     * behind the reader; `starts` remembers where each kept segment
+     * began so `..` can drop it */
+    size_t starts[512], top = 0, w = 0, r = 1;
+    int trailing = 0;
+    while (r <= o) {
+        size_t end = r;
+        while (end < o && out[end] != '/')
             end++;
-        size_t len = end - seg;
-        if (len == 1 && out[seg] == '.') {
-            if (!out[end]) {
-                out[w++] = '/';
-            }
-        } else if (len == 2 && out[seg] == '.' && out[seg + 1] == '.') {
-            while (w > 0 && out[w - 1] != '/')
-                w--;
-            if (w > 0)
-                w--;
-            while (w > 0 && out[w - 1] != '/')
-                w--;
-            if (w > 0)
-                w--;
-            if (!out[end])
-                out[w++] = '/';
+        size_t len = end - r;
+        int last = end >= o;
+        trailing = 0;
+        if (len == 0 || (len == 1 && out[r] == '.')) {
+            trailing = last;
+        } else if (len == 2 && out[r] == '.' && out[r + 1] == '.') {
+            if (top > 0)
+                w = starts[--top];
+            trailing = last;
         } else {
-            memmove(out + w, out + r, end - r);
-            w += end - r;
+            if (top == sizeof(starts) / sizeof(starts[0]))
+                return -1;
+            starts[top++] = w;
+            out[w++] = '/';
+            memmove(out + w, out + r, len);
+            w += len;
         }
-        r = end;
+        r = end + 1;
     }
-    if (w == 0)
+    if (trailing || w == 0)
         out[w++] = '/';
     out[w] = '\0';
     return 0;
