@@ -4,8 +4,8 @@
  * profile (bast | aws-sigv4 | stripe | standard-webhooks; default bast),
  * secrets_file (bast, aws-sigv4), secret and webhook_name (webhook
  * profiles), window (default 300 s, both directions), digest
- * (sha256|sha384|sha512, bast only), trust_declared_body_hash (bast only,
- * default no), region and service (aws-sigv4: required credential scope).
+ * (sha256|sha384|sha512, bast only), trust_declared_body_hash (bast and
+ * aws-sigv4, default no), region and service (aws-sigv4: required credential scope).
  * Results: success (identity = the key's owner or webhook_name), absent
  * (no signature header), malformed (garbled or repeated headers), deny
  * (invalid_signature, unknown_key, stale_timestamp, body_hash_mismatch,
@@ -117,7 +117,8 @@ hmac_open(const bast_instance *inst, const bast_option *opts, size_t nopts,
     if (only_for(opts, nopts, "digest", st->profile == PROF_BAST, "bast", err,
                  errlen) != 0 ||
         only_for(opts, nopts, "trust_declared_body_hash",
-                 st->profile == PROF_BAST, "bast", err, errlen) != 0 ||
+                 st->profile == PROF_BAST || st->profile == PROF_SIGV4,
+                 "bast or aws-sigv4", err, errlen) != 0 ||
         only_for(opts, nopts, "region", st->profile == PROF_SIGV4,
                  "aws-sigv4", err, errlen) != 0 ||
         only_for(opts, nopts, "service", st->profile == PROF_SIGV4,
