@@ -22,15 +22,15 @@
 #include <openssl/crypto.h>
 
 static int
-usage(void)
+usage(int help)
 {
-    fprintf(stderr,
+    fprintf(help ? stdout : stderr,
             "usage: bast basic add ID [--hash bcrypt|yescrypt|sha512crypt] "
             "[--replace] --app APP --module NAME\n"
             "       bast basic remove ID --app APP --module NAME\n"
             "       bast basic list [--json] --app APP --module NAME\n"
             "The secret of `add` is read from standard input.\n");
-    return 2;
+    return help ? 0 : 2;
 }
 
 /* One line of secret: from the terminal with echo off, or from stdin. */
@@ -236,7 +236,9 @@ basic_admin(void *state, const bast_instance *inst, int argc, char **argv)
 
     (void)inst;
     if (argc < 1)
-        return usage();
+        return usage(0);
+    if (strcmp(argv[0], "--help") == 0 || strcmp(argv[0], "help") == 0)
+        return usage(1);
     for (i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--json") == 0)
             json = 1;
@@ -247,13 +249,13 @@ basic_admin(void *state, const bast_instance *inst, int argc, char **argv)
         else if (argv[i][0] != '-' && id == NULL)
             id = argv[i];
         else
-            return usage();
+            return usage(0);
     }
     if (strcmp(argv[0], "list") == 0 ? id != NULL
         : strcmp(argv[0], "add") == 0 || strcmp(argv[0], "remove") == 0
             ? id == NULL
             : 1)
-        return usage();
+        return usage(0);
     if (id != NULL && (why = basic_id_refusal(id, strlen(id))) != NULL) {
         fprintf(stderr, "bast basic: %s\n", why);
         return 2;

@@ -29,7 +29,8 @@ typedef struct basic_users {
     basic_user *v; /* sorted by (idlen, id) for bsearch */
     size_t n;
     /* Unknown ids are checked against this, so they cost what a real
-     * entry costs: a hash of the same kind and cost as the first entry. */
+     * entry costs: the kind, cost and salt of the first entry of the
+     * file's most common hash kind. */
     char dummy[CRYPT_OUTPUT_SIZE];
 } basic_users;
 

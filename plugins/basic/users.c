@@ -196,7 +196,7 @@ basic_users_find(const basic_users *u, const char *id, size_t len)
     return bsearch(&key, u->v, u->n, sizeof(*u->v), cmp_user);
 }
 
-/* A throw-away hash with the first entry's kind, cost and salt (or a
+/* A throw-away hash with a real entry's kind, cost and salt (or a
  * default bcrypt one for an empty file). */
 static int
 make_dummy(basic_users *u)

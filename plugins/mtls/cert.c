@@ -25,11 +25,35 @@ mtls_blank(const char *s)
     return *s == '\0';
 }
 
+static const char pem_begin[] = "-----BEGIN CERTIFICATE-----";
+static const char pem_end[] = "-----END CERTIFICATE-----";
+
+/* The text must be PEM certificate blocks and whitespace, nothing else:
+ * returns the number of blocks, or -1. */
+static int
+count_blocks(const char *p)
+{
+    int n = 0;
+
+    for (;;) {
+        const char *e;
+        while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+            p++;
+        if (*p == '\0')
+            return n;
+        if (strncmp(p, pem_begin, sizeof(pem_begin) - 1) != 0 ||
+            (e = strstr(p, pem_end)) == NULL || ++n > MAX_CERTS)
+            return -1;
+        p = e + sizeof(pem_end) - 1;
+    }
+}
+
 /* Parse PEM certificates, leaf first.  -1 on garbage or too many. */
 int
 mtls_parse_chain(const char *pem, X509 **leaf, STACK_OF(X509) **rest)
 {
-    BIO *bio = BIO_new_mem_buf(pem, (int)strlen(pem));
+    int want = count_blocks(pem);
+    BIO *bio = want > 0 ? BIO_new_mem_buf(pem, (int)strlen(pem)) : NULL;
     STACK_OF(X509) *sk = sk_X509_new_null();
     X509 *x;
     int n = 0, ret = -1;
@@ -48,7 +72,7 @@ mtls_parse_chain(const char *pem, X509 **leaf, STACK_OF(X509) **rest)
     }
     /* Running out of PEM blocks is the normal end; anything else is not. */
     e = ERR_peek_last_error();
-    if (n == 0 || ERR_GET_LIB(e) != ERR_LIB_PEM ||
+    if (n != want || ERR_GET_LIB(e) != ERR_LIB_PEM ||
         ERR_GET_REASON(e) != PEM_R_NO_START_LINE)
         goto done;
     *leaf = sk_X509_shift(sk);

@@ -145,7 +145,7 @@ else not_ok "cache_ttl = 0: second request too fast ($first then $second us)"; f
 bad() { # bad NAME GREP LINE
     printf 'ok-client:%s\n%s\n' "$(bcrypt x)" "$3" >badusers
     chmod 600 badusers
-    printf '[app]\n[c]\nplugin = basic\nusers_file = %s\n' "$T/badusers" >conf/conf.d/bad.conf
+    printf '[app]\n[c]\nplugin = basic\ncontrol = required\nusers_file = %s\n' "$T/badusers" >conf/conf.d/bad.conf
     "$BAST" check --app bad --confdir conf >chk.out 2>&1; local r=$?
     if [ $r -eq 2 ] && grep -q "badusers:2: .*$2" chk.out; then ok "refused at load: $1"
     else not_ok "refused at load: $1 (rc $r: $(head -c 300 chk.out))"; fi
@@ -165,14 +165,14 @@ chmod 620 badusers
 check_eq "group-writable users_file: load error" 2 $?
 check "group-writable: the message says so" grep -q "writable" chk.out
 rm -f conf/conf.d/bad.conf
-printf '[app]\n[c]\nplugin = basic\n' >conf/conf.d/bad.conf
+printf '[app]\n[c]\nplugin = basic\ncontrol = required\n' >conf/conf.d/bad.conf
 "$BAST" check --app bad --confdir conf >chk.out 2>&1
 check_eq "users_file missing from the config: load error" 2 $?
 rm -f conf/conf.d/bad.conf
 
 # Management: bast basic add|remove|list edit the file atomically.
 conf adm
-adm() { "$BAST" basic "$@" --app adm --confdir conf; }
+adm() { "$BAST" basic "$@" --app adm --module clients --confdir conf; }
 printf 'n3w-secret\n' | adm add new-client >add.out 2>&1
 check_eq "add: exit 0" 0 $?
 check "add: the new entry is bcrypt" grep -q '^new-client:\$2b\$' users
