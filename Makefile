@@ -40,6 +40,8 @@ LDFLAGS += $(if $(SAN),-fsanitize=$(SAN)) -Wl,-z,relro,-z,now
 CORE_LIBS := -lssl -lcrypto -linih -ljansson -lhiredis -lpthread -ldl
 PLUGIN_LDFLAGS = -shared -L$(B)/lib -Wl,-rpath,'$$ORIGIN/../lib' -lbast
 BIN_LDFLAGS = -L$(B)/lib -Wl,-rpath,'$$ORIGIN/../lib' -lbast
+# test and bench programs live deeper: an absolute rpath to the build
+TEST_LDFLAGS = -L$(B)/lib -Wl,-rpath,$(abspath $(B))/lib -lbast
 
 DEPS_STAMP := $(B)/.deps-ok
 LIB_SO     := $(B)/lib/libbast.so
@@ -61,6 +63,9 @@ CLI_OBJ := $(CLI_SRC:%.c=$(B)/obj/%.o)
 
 ALL_TARGETS := $(LIB_SO) $(LIB_A) $(PLUGIN_SOS) $(B)/bin/bast $(B)/bast.pc
 CHECK_DEPS  :=
+
+# keep objects of pattern chains (no rm of intermediate .o files)
+.SECONDARY:
 
 .PHONY: all check demo bench fuzz install lint clean deps test-deps
 all: $(ALL_TARGETS)
