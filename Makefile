@@ -38,8 +38,8 @@ LDFLAGS ?=
 LDFLAGS += $(if $(SAN),-fsanitize=$(SAN)) -Wl,-z,relro,-z,now
 
 CORE_LIBS := -lssl -lcrypto -linih -ljansson -lhiredis -lpthread -ldl
-PLUGIN_LDFLAGS = -shared -L$(B)/lib -Wl,-rpath,'$$ORIGIN/../lib' -lbast
-BIN_LDFLAGS = -L$(B)/lib -Wl,-rpath,'$$ORIGIN/../lib' -lbast
+PLUGIN_LDFLAGS = -shared -L$(B)/lib -Wl,-rpath,'$$ORIGIN/../lib' -Wl,-rpath,$(LIBDIR) -lbast
+BIN_LDFLAGS = -L$(B)/lib -Wl,-rpath,'$$ORIGIN/../lib' -Wl,-rpath,$(LIBDIR) -lbast
 # test and bench programs live deeper: an absolute rpath to the build
 TEST_LDFLAGS = -L$(B)/lib -Wl,-rpath,$(abspath $(B))/lib -lbast
 
