@@ -1,1 +1,2 @@
 LIBS_mtls := -lcrypto
+-include tests/bench/mtls/build.mk
