@@ -73,6 +73,8 @@ void bastd_metrics_request(bastd_metrics *m, const char *app,
                            double seconds);
 void bastd_metrics_module(bastd_metrics *m, const char *app, const char *module,
                           const char *result);
+/* The configuration in service (the first load is no reload). */
+void bastd_metrics_generation(bastd_metrics *m, unsigned long gen);
 void bastd_metrics_reload(bastd_metrics *m, int ok, unsigned long gen);
 void bastd_metrics_inflight(bastd_metrics *m, int delta);
 long bastd_metrics_inflight_now(bastd_metrics *m);

@@ -122,9 +122,9 @@ pass(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
         return MHD_YES;
     if (s->host && strcasecmp(key, "Host") == 0)
         value = s->host;
-    if (bast_request_add_header(s->req, key, value ? value : "") !=
-        BAST_ERR_OK) {
-        s->failed = 1;
+    int rc = bast_request_add_header(s->req, key, value ? value : "");
+    if (rc != BAST_ERR_OK) {
+        s->failed = rc;
         return MHD_NO;
     }
     return MHD_YES;
@@ -306,13 +306,13 @@ set_uri(bast_request *req, const char *uri)
     return rc;
 }
 
-/* Build the request.  Returns NULL with *why set to a 400 reason (or NULL
- * for an internal failure). */
+/* Build the request.  Returns NULL with a 400 reason in `why` (or `why`
+ * empty for an internal failure). */
 static bast_request *
 build_request(bastd *d, struct MHD_Connection *c, hreq *h, const char *method,
-              const char *rest, const char **why)
+              const char *rest, char *why, size_t whylen)
 {
-    *why = NULL;
+    *why = '\0';
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     const struct sockaddr *peer = ci ? ci->client_addr : NULL;
@@ -327,11 +327,11 @@ build_request(bastd *d, struct MHD_Connection *c, hreq *h, const char *method,
     }
     for (int i = 0; i < H_NSPECIAL; i++)
         if (trusted && s.dup[i]) {
-            *why = special[i];
+            snprintf(why, whylen, "bad or repeated %s header", special[i]);
             return NULL;
         }
     if (s.xff_over) {
-        *why = "X-Forwarded-For";
+        snprintf(why, whylen, "bad or repeated %s header", "X-Forwarded-For");
         return NULL;
     }
     int nginx = s.v[H_OURI] || s.v[H_OMETHOD];
@@ -358,13 +358,14 @@ build_request(bastd *d, struct MHD_Connection *c, hreq *h, const char *method,
     }
     if (s.v[H_REALIP] && !traefik) {
         if (bastd_ip_canon(s.v[H_REALIP], addr, sizeof addr) < 0) {
-            *why = "X-Real-IP";
+            snprintf(why, whylen, "bad or repeated %s header", "X-Real-IP");
             goto fail;
         }
     } else if (!nginx) {
         int rc = xff_client(d, &s, addr, sizeof addr);
         if (rc < 0) {
-            *why = "X-Forwarded-For";
+            snprintf(why, whylen, "bad or repeated %s header",
+                     "X-Forwarded-For");
             goto fail;
         }
     }
@@ -383,15 +384,19 @@ build_request(bastd *d, struct MHD_Connection *c, hreq *h, const char *method,
     int rc = bad_uri ? -1 : set_uri(req, uri);
     free(own);
     if (bad_uri) {
-        *why = "X-Original-URI";
+        snprintf(why, whylen, "bad request target");
         goto fail;
     }
-    if (rc < 0 || bast_request_set_method(req, m) != BAST_ERR_OK)
+    if (rc < 0 || bast_request_set_method(req, m) != BAST_ERR_OK) {
+        snprintf(why, whylen, "bad method or request target");
         goto fail;
+    }
     if (*addr && bast_request_set_remote_addr(req, addr) != BAST_ERR_OK)
         goto fail;
-    if (cert && *cert && set_cert(req, cert, bodies) < 0)
+    if (cert && *cert && set_cert(req, cert, bodies) < 0) {
+        snprintf(why, whylen, "bad client certificate header");
         goto fail;
+    }
     bast_request_set_tls(
         req, (s.v[H_FPROTO] && strcasecmp(s.v[H_FPROTO], "https") == 0) ||
                  (cert && *cert));
@@ -401,8 +406,11 @@ build_request(bastd *d, struct MHD_Connection *c, hreq *h, const char *method,
         goto fail;
     s.req = req;
     MHD_get_connection_values(c, MHD_HEADER_KIND, pass, &s);
-    if (s.failed)
+    if (s.failed) {
+        if (s.failed != BAST_ERR_NOMEM)
+            snprintf(why, whylen, "request headers too large");
         goto fail;
+    }
     return req;
 fail:
     bast_request_free(req);
@@ -471,15 +479,13 @@ serve_verify(bastd *d, struct MHD_Connection *c, hreq *h, const char *method)
                            "request body too large", NULL);
     }
 
-    const char *why;
-    bast_request *req = build_request(d, c, h, method, rest, &why);
+    char desc[128];
+    bast_request *req = build_request(d, c, h, method, rest, desc, sizeof desc);
     free(rest);
     if (!req) {
-        char desc[96];
-        if (!why)
+        if (!*desc)
             return queue_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
                                "server_error", "out of memory", NULL);
-        snprintf(desc, sizeof desc, "bad or repeated %s header", why);
         bastd_metrics_request(d->metrics, "_bastd", "deny", 400,
                               "invalid_request", since(&h->t0));
         return queue_error(c, MHD_HTTP_BAD_REQUEST, "invalid_request", desc,

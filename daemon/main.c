@@ -318,7 +318,7 @@ main(int argc, char **argv)
         goto done;
     if (!(d.cur = load(&d, next_id++)))
         goto done;
-    bastd_metrics_reload(d.metrics, 1, d.cur->id);
+    bastd_metrics_generation(d.metrics, d.cur->id);
     if ((fd = bastd_listen(d.listen, mode, owner, err, sizeof err)) < 0) {
         bastd_log(3, "%s", err);
         goto done;

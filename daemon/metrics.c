@@ -199,13 +199,18 @@ bastd_metrics_module(bastd_metrics *m, const char *app, const char *module,
 }
 
 void
+bastd_metrics_generation(bastd_metrics *m, unsigned long gen)
+{
+    atomic_store(&m->generation, gen);
+    atomic_store(&m->last_reload, (long long)time(NULL));
+}
+
+void
 bastd_metrics_reload(bastd_metrics *m, int ok, unsigned long gen)
 {
     atomic_fetch_add(ok ? &m->reload_ok : &m->reload_failed, 1);
-    if (ok) {
-        atomic_store(&m->generation, gen);
-        atomic_store(&m->last_reload, (long long)time(NULL));
-    }
+    if (ok)
+        bastd_metrics_generation(m, gen);
 }
 
 void
