@@ -95,7 +95,10 @@ gen_flag(sg_entry *e, sg_rng *r)
 static void
 gen_bracket(sg_entry *e, sg_rng *r)
 {
-    int k = 1 + sg_below(r, 6), bare = sg_below(r, 20) == 0;
+    int k = 1 + sg_below(r, 6);
+    /* Without brackets libpam reads only one pair: the field ends at a
+     * space (E42). */
+    int bare = k == 1 && sg_below(r, 5) == 0;
     size_t bl = 0, pl = 0;
 
     if (!bare) {

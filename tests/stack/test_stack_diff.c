@@ -8,7 +8,7 @@
  * status (bast__result_raw mapped to PAM codes), the modules that ran, the
  * result each module reported, and the decision and HTTP status that
  * follow from them.  Environment: STACK_DIFF_SEED (default: time), STACK_DIFF_N
- * (default 3000), BAST_PLUGIN_DIR.  Prints `ok - N stacks identical`, or
+ * (default 10000), BAST_PLUGIN_DIR.  Prints `ok - N stacks identical`, or
  * `not ok` with the first differing stack, shrunk, in both syntaxes.
  */
 #include "bast.h"
@@ -382,7 +382,7 @@ main(int argc, char **argv)
     seed = env_ull("STACK_DIFF_SEED",
                    (unsigned long long)time(NULL) ^
                        ((unsigned long long)getpid() << 20));
-    n = env_ull("STACK_DIFF_N", 3000);
+    n = env_ull("STACK_DIFF_N", 10000);
     printf("# seed %llu (STACK_DIFF_SEED=%llu reproduces), %llu stacks\n",
            seed, seed, n);
     if (locate(argv[0]) != 0) {
