@@ -207,3 +207,35 @@ check_eq "add without an id: usage (exit 2)" 2 $?
 printf '' | adm add empty-secret >/dev/null 2>&1
 check_eq "add with an empty secret: refused" 1 $?
 check "no temporary files left behind" bash -c "! ls users.* 2>/dev/null | grep -q ."
+
+# A running bastd picks up file changes within a second and drops cached
+# successes: the old secret of a replaced client stops working at once.
+BASTD=$B/bin/bastd
+if [ ! -x "$BASTD" ]; then
+    skip "bastd not built: reload test"
+    exit 0
+fi
+port=$(free_port)
+"$BASTD" --confdir conf --listen "127.0.0.1:$port" 2>bastd.err &
+bastd_pid=$!
+at_exit "kill $bastd_pid"
+for i in $(seq 50); do curl -s "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
+code() { # code ID SECRET: HTTP status of bastd's answer
+    local c
+    c=$($PY -c 'import base64,sys,urllib.parse as u; print(base64.b64encode((u.quote_plus(sys.argv[1])+":"+u.quote_plus(sys.argv[2])).encode()).decode())' "$1" "$2")
+    curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Basic $c" \
+        -H "X-Forwarded-Proto: https" "http://127.0.0.1:$port/verify/tok"
+}
+check_eq "bastd: client-b allowed (and cached)" 200 "$(code client-b s3cret-b)"
+check_eq "bastd: cached success answers again" 200 "$(code client-b s3cret-b)"
+printf 'r0tated-b\n' | "$BAST" basic add client-b --replace --app tok --module clients --confdir conf >/dev/null
+sleep 1.2
+check_eq "bastd: after the file changed, the cached old secret is refused" 401 "$(code client-b s3cret-b)"
+check_eq "bastd: the new secret is allowed" 200 "$(code client-b r0tated-b)"
+cp users users.good
+printf 'evil:%s\n' "$(htpasswd -nbm x y | cut -d: -f2-)" >>users
+sleep 1.2
+check_eq "bastd: a file that no longer loads keeps the old entries" 200 "$(code client-b r0tated-b)"
+check "bastd: the failed reload is logged with file:line" grep -qE "users:[0-9]+: .apr1. is Apache" bastd.err
+check_eq "bastd: nothing from the refused file is used" 401 "$(code evil y)"
+cp users.good users

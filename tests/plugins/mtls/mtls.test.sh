@@ -201,3 +201,22 @@ mkdir -p cadir && cp root/ca.pem cadir/ && openssl rehash cadir 2>/dev/null
 printf '[app]\n[certs]\nplugin = mtls\ncontrol = required\nca_dir = %s\n' "$T/cadir" >conf/conf.d/cadir.conf
 expect "ca_dir: valid leaf allowed" cadir a.pem allow 200 null svc-a
 expect "ca_dir: other CA denied" cadir stranger.pem deny 401 invalid_certificate null
+
+# Through bastd as nginx auth_request calls it: the chain arrives
+# URL-escaped in X-Client-Cert ($ssl_client_escaped_cert).
+BASTD=$B/bin/bastd
+if [ ! -x "$BASTD" ]; then
+    skip "bastd not built: X-Client-Cert test"
+    exit 0
+fi
+port=$(free_port)
+"$BASTD" --confdir conf --listen "127.0.0.1:$port" 2>bastd.err &
+at_exit "kill $!"
+for i in $(seq 50); do curl -s "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
+esc() { $PY -c 'import sys,urllib.parse; print(urllib.parse.quote(open(sys.argv[1]).read(), safe=""))' "$1"; }
+hdrs() { curl -s -o /dev/null -D - -H "X-Original-URI: /v1/x" -H "X-Original-Method: GET" \
+    -H "X-Client-Cert: $(esc "$1")" "http://127.0.0.1:$port/verify/cn" | tr -d '\r'; }
+h=$(hdrs ia-chain.pem)
+check "bastd: escaped chain in X-Client-Cert: 200" grep -q '^HTTP/1.1 200' <<<"$h"
+check "bastd: X-Bast-Identity is the CN" grep -q '^X-Bast-Identity: inter-a$' <<<"$h"
+check "bastd: expired certificate: 401" grep -q '^HTTP/1.1 401' <<<"$(hdrs expired.pem)"
