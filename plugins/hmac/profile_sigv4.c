@@ -226,6 +226,14 @@ find_authorization(const bast_request *req, int *dup)
     return ours;
 }
 
+static int
+bodiless(const bast_request *req)
+{
+    const char *m = bast_req_method(req);
+
+    return m != NULL && (strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0);
+}
+
 /* The payload hash for an Authorization request: x-amz-content-sha256
  * or the body's.  Sets *declared when the body could not be checked. */
 static bast_res
@@ -260,6 +268,11 @@ payload_hash(const hmac_state *st, bast_call *call, char out[65],
         hmac_hex(md, 32, out);
         return BAST_RES_SUCCESS;
     }
+    /* a GET or HEAD carries no body: its hash is the empty one */
+    if (h == NULL && bodiless(req)) {
+        memcpy(out, EMPTY_SHA256, sizeof(EMPTY_SHA256));
+        return BAST_RES_SUCCESS;
+    }
     if (h == NULL || !st->trust_declared)
         return deny(call, "body_unavailable",
                     "the body is not available to check the signature");
@@ -278,13 +291,13 @@ hmac_verify_sigv4(const hmac_state *st, bast_call *call)
     sv4_buf creq = {NULL, 0, 0, 0};
     const hmac_key *key;
     sv4 c;
-    int dup = 0, presigned, declared = 0, match = 0;
+    int dup = 0, authdup = 0, presigned, declared = 0, match = 0;
     int64_t ts, now = bast_call_now(call);
     size_t base;
     bast_res r;
 
     memset(&c, 0, sizeof(c));
-    auth = find_authorization(req, &dup);
+    auth = find_authorization(req, &authdup);
     query = bast_req_query(req);
     query = query ? query : "";
     q = calloc(1, sizeof(*q));
@@ -302,7 +315,7 @@ hmac_verify_sigv4(const hmac_state *st, bast_call *call)
         r = BAST_RES_ABSENT;
         goto done;
     }
-    if (auth != NULL && (presigned || dup)) {
+    if (auth != NULL && (presigned || authdup)) {
         r = malformed(call, "one AWS4-HMAC-SHA256 signature per request");
         goto done;
     }
@@ -360,8 +373,9 @@ hmac_verify_sigv4(const hmac_state *st, bast_call *call)
     sv4_put(&creq, "\n", 1);
     base = creq.n;
     if (presigned) {
-        /* a presigned URL signs UNSIGNED-PAYLOAD (S3 and most SDKs) or,
-         * from some signers, the body's hash: either is accepted */
+        /* a presigned URL signs UNSIGNED-PAYLOAD (S3) or the body's hash
+         * (other SDKs); without the body, the empty body's hash is tried
+         * only for methods that carry none */
         const unsigned char *body;
         unsigned char md[32];
         unsigned int mdlen = 0;
@@ -370,10 +384,13 @@ hmac_verify_sigv4(const hmac_state *st, bast_call *call)
         sv4_puts(&creq, "UNSIGNED-PAYLOAD");
         match = !creq.oom && matches(st, key, &c, &creq);
         body = bast_req_body(req, &len, &present);
-        if (!match && present &&
-            EVP_Digest(body ? (const void *)body : "", len, md, &mdlen,
-                       st->sha256, NULL)) {
+        payload[0] = '\0';
+        if (present && EVP_Digest(body ? (const void *)body : "", len, md,
+                                  &mdlen, st->sha256, NULL))
             hmac_hex(md, 32, payload);
+        else if (!present && bodiless(req))
+            memcpy(payload, EMPTY_SHA256, sizeof(EMPTY_SHA256));
+        if (!match && payload[0] != '\0') {
             creq.n = base;
             sv4_puts(&creq, payload);
             match = !creq.oom && matches(st, key, &c, &creq);

@@ -152,6 +152,13 @@ check_eq "declared hash handed upstream" "$(printf '{"amount":5}' | sha256sum | 
 out=$("$BAST" verify --app trust --confdir c "${H[@]}" --method POST --path /v1/charges --query 'a=1&b=%20x' --body 'other' --now "$NOW")
 expect "trusted instance still checks a body it has" deny 401 body_hash_mismatch null
 
+signh h --key-id k1 --secret-file s1 --method GET --path /v1/items --now "$NOW"
+out=$("$BAST" verify --app pay --confdir c "${H[@]}" --method GET --path /v1/items --now "$NOW")
+expect "GET without a body: the empty hash needs no trust" allow 200 null alice
+signh h --key-id k1 --secret-file s1 --method GET --path /v1/items --body 'x' --now "$NOW"
+out=$("$BAST" verify --app pay --confdir c "${H[@]}" --method GET --path /v1/items --now "$NOW")
+expect "GET declaring a body the server does not see" deny 401 body_unavailable null
+
 # an independent signer written from docs/hmac.md, with SHA-512
 pysign() { # pysign DIGEST SECRET METHOD PATH QUERY BODY TS NONCE
     $PY - "$@" <<'PYEOF'
