@@ -20,7 +20,7 @@ expect "binding ignore is ignored" b4 allow 200 null "m0 m1"
 expect "binding after an ignored optional failure still ends it" b5 allow 200 null "m0 m1"
 
 # absent is a failure: required absent fails (and does not pass by ignore)
-app a1; mod m0 required absent; mod m1 optional success
+app a1; mod m0 required absent 'challenge=Test realm="stack"'; mod m1 optional success
 app a2; mod m0 sufficient absent; mod m1 required success
 app a3; mod m0 required absent; mod m1 required deny
 expect "required absent fails" a1 deny 401 missing_credentials "m0 m1"
@@ -63,6 +63,21 @@ expect "only ignores: missing_credentials" n2 deny 401 missing_credentials "m0 m
 expect "no decision: the first ignored failure wins" n3 deny 400 invalid_request "m0 m1"
 expect "no decision with forbidden: 403" n4 deny 403 forbidden "m0 m1"
 expect "final status ignore (ignore=ok) denies" n5 deny 401 missing_credentials m0
+app n6; mod m0 sufficient deny error=invalid_token; mod m1 optional absent error=other
+expect "an invalid token under sufficient reads 401 invalid_token" n6 deny 401 invalid_token "m0 m1"
+
+# challenges: every absent/deny module's challenge is collected; a
+# successful or otherwise failing module's is dropped
+app c1; mod m0 sufficient absent 'challenge=Bearer realm="a"'
+mod m1 sufficient deny 'challenge=Basic realm="a"'
+mod m2 optional forbidden 'challenge=Dropped realm="a"'
+mod m3 required absent 'challenge=HMAC realm="a"'
+expect "challenges: deny 401 from the required absent" c1 deny 401 missing_credentials "m0 m1 m2 m3"
+check_eq "challenges: absent and deny ones collected, in order" \
+    '["Bearer realm=\"a\"", "Basic realm=\"a\"", "HMAC realm=\"a\""]' "$(json_get "$out" challenges)"
+app c2; mod m0 required success 'challenge=Bearer realm="a"'
+expect "challenges: none on allow from a successful module" c2 allow 200 null m0
+check_eq "challenges: empty list" '[]' "$(json_get "$out" challenges)"
 
 # filters: a request that does not match gets ignore, the plugin not run
 app f1; mod m0 required deny 'paths=/admin/* /oauth/token'; mod m1 required success
@@ -75,6 +90,9 @@ expect "paths: exact path matched, runs" f1 deny 401 access_denied "m0 m1" --pat
 expect "methods: GET skips a POST-only module" f2 allow 200 null m1 --method GET --path /
 expect "methods: POST runs it" f2 deny 401 access_denied "m0 m1" --method POST --path /
 expect "a stack whose only module is filtered out denies" f3 deny 401 missing_credentials - --method GET --path /
+expect "paths: percent-encoded path cannot dodge the filter" f1 deny 401 access_denied "m0 m1" --path /%61dmin/users
+expect "paths: dot segments cannot dodge the filter" f1 deny 401 access_denied "m0 m1" --path /public/../admin/x
+expect "paths: doubled slashes cannot dodge the filter" f1 deny 401 access_denied "m0 m1" --path //admin//x
 expect "paths and methods both must match" f4 deny 401 access_denied "m1" --method POST --path /public/a
 expect "paths and methods matched: sufficient ends it" f4 allow 200 null m0 --method GET --path /public/a
 

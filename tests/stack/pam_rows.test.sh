@@ -72,7 +72,8 @@ app e42; mod m0 success=done success; mod m1 required deny
 app empty
 app e45; sec s substack=empty; sec i include=empty; mod m0 optional success
 app e46s; mod m0 required success
-app e46; sec s substack=e46s; mod m1 requisite absent; mod m2 required deny
+app e46; sec s substack=e46s; mod m1 requisite absent 'challenge=Test realm="stack"'
+mod m2 required deny
 
 expect E01 e01 deny 401 $NODEC -
 expect E02 e02 deny 401 $NODEC "m0 m1"
@@ -93,7 +94,7 @@ expect E16 e16 deny 401 $NODEC "m0 m1"
 expect E19 e19 deny 401 $NODEC "m0 m1"
 expect E20 e20 allow 200 null "m0 m2"
 expect E21 e21 deny 401 $E_DENY "m0 m1"
-expect E22 e22 deny 401 $NODEC "m0 m1"
+expect E22 e22 deny 401 $E_DENY "m0 m1" # bad jump: perm denied; the first failure is reported
 expect E23 e23 allow 200 null "m0 m3"
 expect E24 e24 deny 403 $E_FORBIDDEN "m0 m2 m3"
 expect E25 e25 deny 401 $E_DENY "m0 m2"

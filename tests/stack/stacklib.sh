@@ -5,6 +5,7 @@
 #   sec NAME k=v ...             any section (include=, substack=, plugin=...)
 #   expect LABEL APP DECISION STATUS ERROR "MODULES" [verify args...]
 #       MODULES is the trace, space-separated, `-` for none; ERROR `null`
+#       sets $out (the JSON) and $S (summary) for further checks
 #   expect_load_error LABEL APP PATTERN   exit 2 and stderr matching PATTERN
 CONF=$T/conf
 mkconf "$CONF"
@@ -44,9 +45,9 @@ print("|".join([s(r.get("decision")), s(r.get("status")), s(r.get("error")),
 
 # expect LABEL APP DECISION STATUS ERROR MODULES [verify args...]
 expect() {
-    local label=$1 app=$2 dec=$3 status=$4 err=$5 mods=$6 out rc want_rc
+    local label=$1 app=$2 dec=$3 status=$4 err=$5 mods=$6 rc want_rc
     shift 6
-    out=$("$BAST" verify --app "$app" --confdir "$CONF" "$@" 2>"$T/.err"); rc=$?
+    out=$("$BAST" verify --app "$app" --confdir "$CONF" "$@" 2>"$T/stack.err"); rc=$?
     S=$(summary "$out")
     IFS='|' read -r s_dec s_status s_err s_id s_mod s_trace s_results s_nch <<<"$S"
     want_rc=1; [ "$dec" = allow ] && want_rc=0
@@ -54,18 +55,18 @@ expect() {
         [ "$s_err" = "$err" ] && [ "$s_trace" = "$mods" ]; then
         ok "$label: $dec $status $err [$mods]"
     else
-        not_ok "$label: want $dec $status $err [$mods] exit $want_rc; got $s_dec $s_status $s_err [$s_trace] exit $rc $(head -c 300 "$T/.err")"
+        not_ok "$label: want $dec $status $err [$mods] exit $want_rc; got $s_dec $s_status $s_err [$s_trace] exit $rc $(head -c 300 "$T/stack.err")"
     fi
 }
 
 # expect_load_error LABEL APP PATTERN: `bast verify` exits 2 and names it
 expect_load_error() {
     local label=$1 app=$2 pat=$3 out rc
-    out=$("$BAST" verify --app "$app" --confdir "$CONF" 2>"$T/.err"); rc=$?
-    if [ "$rc" = 2 ] && grep -Eq -- "$pat" "$T/.err"; then
-        ok "$label: load error ($(head -c 150 "$T/.err" | tr '\n' ' '))"
+    out=$("$BAST" verify --app "$app" --confdir "$CONF" 2>"$T/stack.err"); rc=$?
+    if [ "$rc" = 2 ] && grep -Eq -- "$pat" "$T/stack.err"; then
+        ok "$label: load error ($(head -c 150 "$T/stack.err" | tr '\n' ' '))"
     else
-        not_ok "$label: want exit 2 and /$pat/; got exit $rc: $(head -c 300 "$T/.err") $out"
+        not_ok "$label: want exit 2 and /$pat/; got exit $rc: $(head -c 300 "$T/stack.err") $out"
     fi
 }
 
