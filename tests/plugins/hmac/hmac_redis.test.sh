@@ -96,3 +96,8 @@ expect "no Redis at all: 503" deny 503 store_unavailable null
 printf '[bast]\nreplay = redis://127.0.0.1:notaport/0\n' >d/bast.conf
 errout=$("$BAST" check --confdir d 2>&1); r=$?
 if [ "$r" = 2 ] && printf '%s' "$errout" | grep -q 'replay'; then ok "bad replay spec is a load error"; else not_ok "bad replay spec (rc $r: $errout)"; fi
+
+# stop what we started before the runner removes the directory
+kill "$BPID" 2>/dev/null; wait "$BPID" 2>/dev/null
+redis-cli -p "$PORT" shutdown nosave >/dev/null 2>&1
+for i in $(seq 30); do [ -e "$T/redis-$PORT.pid" ] || break; sleep 0.1; done
