@@ -94,11 +94,11 @@ int ak_store_scan(ak_store *st, int64_t *gen, ak_scan_fn fn, void *arg,
                   char *err, size_t errlen);
 
 /* ---- the index (index.c) ----------------------------------------------- */
+#define AK_SCOPES_MAX 32 /* scopes per key (admin refuses more) */
 typedef struct ak_entry {
-    unsigned char digest[AK_DIGEST];
     int64_t expires_at, revoked_at; /* 0: none */
     const char *id, *user, *name;
-    const char *const *scopes; /* nscopes words */
+    const char *scopes[AK_SCOPES_MAX]; /* nscopes words */
     size_t nscopes;
 } ak_entry;
 typedef struct ak_index ak_index;

@@ -93,12 +93,19 @@ do_refresh(ak_inst *a)
     if (a->failing)
         bast_log(a->inst, 6, "store readable again");
     a->failing = 0;
-    atomic_store(&a->last_ok, mono_now());
+    a->last_ok = mono_now();
+    atomic_store(&a->stale, 0);
     return;
 bad:
     if (!a->failing)
         bast_log(a->inst, 4, "index refresh failed: %s", err);
     a->failing = 1;
+    /* Past this the index may be missing revocations: fail closed. */
+    if (mono_now() - a->last_ok > a->stale_after &&
+        !atomic_exchange(&a->stale, 1))
+        bast_log(a->inst, 3, "store unreadable for over %llds: refusing"
+                             " keys until it is back",
+                 a->stale_after);
 }
 
 static void *
@@ -182,33 +189,20 @@ has_scope(const ak_entry *e, const char *want)
     return 0;
 }
 
+/* Judge one presented key (the request holds exactly this one). */
 static bast_res
-verify(void *state, bast_call *call)
+check_key(ak_inst *a, bast_call *call, const char *key, size_t klen)
 {
-    ak_inst *a = state;
     const bast_request *req = bast_call_request(call);
     const char *addr = bast_req_remote_addr(req);
-    char qbuf[AK_KEY_MAX + 2];
     unsigned char digest[AK_DIGEST];
-    const char *key = NULL;
-    size_t klen = 0, count = 0, i;
+    size_t i;
     ak_entry e;
     EVP_MD_CTX *ctx;
     int slot, rc, full = 0;
     int64_t now = bast_call_now(call);
     bast_res res;
 
-    count = ak_find_key(a, req, qbuf, sizeof qbuf, &key, &klen);
-    if (count == 0) {
-        bast_call_add_challenge(call, a->ch_plain);
-        return BAST_RES_ABSENT;
-    }
-    if (count > 1)
-        return fail_with(a, call, BAST_RES_MALFORMED, "invalid_request",
-                         "more than one API key in the request");
-    if (klen == 0)
-        return fail_with(a, call, BAST_RES_MALFORMED, "invalid_request",
-                         "empty API key");
     if (klen > AK_KEY_MAX)
         return fail_with(a, call, BAST_RES_DENY, "invalid_token",
                          "API key too long");
@@ -225,7 +219,7 @@ verify(void *state, bast_call *call)
         return fail_with(a, call, BAST_RES_DENY, "invalid_token",
                          "not a well-formed API key");
     }
-    if (mono_now() - atomic_load(&a->last_ok) > a->stale_after) {
+    if (atomic_load_explicit(&a->stale, memory_order_relaxed)) {
         bast_call_set_error(call, "store_unavailable",
                             "key store not readable for over %llds",
                             a->stale_after);
@@ -279,13 +273,40 @@ verify(void *state, bast_call *call)
     res = BAST_RES_SUCCESS;
 done:
     pthread_rwlock_unlock(&a->ixlock);
-    OPENSSL_cleanse(qbuf, sizeof qbuf);
     if (full) {
         pthread_mutex_lock(&a->mu);
         a->flush_now = 1;
         pthread_cond_signal(&a->cv);
         pthread_mutex_unlock(&a->mu);
     }
+    return res;
+}
+
+static bast_res
+verify(void *state, bast_call *call)
+{
+    ak_inst *a = state;
+    char qbuf[AK_KEY_MAX + 2];
+    const char *key = NULL;
+    size_t klen = 0, count;
+    bast_res res;
+
+    count = ak_find_key(a, bast_call_request(call), qbuf, sizeof qbuf, &key,
+                        &klen);
+    if (count == 0) {
+        bast_call_add_challenge(call, a->ch_plain);
+        return BAST_RES_ABSENT;
+    }
+    if (count > 1)
+        res = fail_with(a, call, BAST_RES_MALFORMED, "invalid_request",
+                        "more than one API key in the request");
+    else if (klen == 0)
+        res = fail_with(a, call, BAST_RES_MALFORMED, "invalid_request",
+                        "empty API key");
+    else
+        res = check_key(a, call, key, klen);
+    if (key == qbuf) /* a key decoded from the query string */
+        OPENSSL_cleanse(qbuf, sizeof qbuf);
     return res;
 }
 
@@ -330,7 +351,7 @@ open_inst(const bast_instance *inst, const bast_option *opts, size_t nopts,
         !(a->ix = ak_index_load(a->st, &gen, err, errlen)))
         goto bad;
     a->gen = gen;
-    atomic_store(&a->last_ok, mono_now());
+    a->last_ok = mono_now();
     if (pthread_create(&a->thread, NULL, run, a) != 0) {
         snprintf(err, errlen, "apikey: cannot start the refresh thread");
         goto bad;

@@ -43,7 +43,9 @@ typedef struct ak_inst {
     ak_index *ix;
     int64_t gen;           /* thread-only after open */
     int failing;           /* thread-only */
-    atomic_llong last_ok;  /* monotonic second of the last good refresh */
+    int64_t last_ok;       /* thread-only: monotonic second of the last
+                              good refresh */
+    atomic_int stale;      /* set by the thread past stale_after */
 
     ak_store *st; /* the thread's connection (and open/close) */
     ak_usage *usage;

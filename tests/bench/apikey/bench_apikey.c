@@ -102,9 +102,9 @@ main(int argc, char **argv)
     bast_request *reqs[NREQ];
     bast_options o = {sizeof o, plugdir, NULL};
     volatile unsigned char sink = 0;
-    double t0, hs, vs, dt;
+    double t0, hs, vs, fs, dt;
     long rss0, rss1;
-    size_t i, iters, allowed = 0, nreq = n < NREQ ? n : NREQ;
+    size_t i, iters, fl, allowed = 0, nreq = n < NREQ ? n : NREQ;
     char *keys;
     FILE *f;
     bast_ctx *ctx;
@@ -120,6 +120,14 @@ main(int argc, char **argv)
         return 2;
     fprintf(f, "[app]\nrealm = bench\n\n[keys]\nplugin = apikey\n"
                "control = required\nstore = sqlite:keys.db\n");
+    fclose(f);
+    /* The core's own cost per call: the same request through `fixed`,
+     * which allows with an identity and does nothing else. */
+    snprintf(path, sizeof path, "%s/conf.d/floor.conf", dir);
+    if (!(f = fopen(path, "w")))
+        return 2;
+    fprintf(f, "[app]\nrealm = floor\n\n[any]\nplugin = fixed\n"
+               "control = required\nresult = success\nidentity = user1\n");
     fclose(f);
     snprintf(path, sizeof path, "%s/keys.db", dir);
     keys = fill_store(path, n);
@@ -156,6 +164,17 @@ main(int argc, char **argv)
     } while ((dt = now_s() - t0) < 1.0);
     hs = (double)iters / dt;
 
+    fl = 0;
+    t0 = now_s();
+    do {
+        for (i = 0; i < 10000; i++, fl++) {
+            bast_result *res = NULL;
+            bast_verify(ctx, "floor", reqs[fl % nreq], &res);
+            bast_result_free(res);
+        }
+    } while ((dt = now_s() - t0) < 1.0);
+    fs = (double)fl / dt;
+
     iters = 0;
     t0 = now_s();
     do {
@@ -173,7 +192,14 @@ main(int argc, char **argv)
     printf("  raw SHA-256 of the key   %12.0f /s\n", hs);
     printf("  bast_verify() allow      %12.0f /s  (%zu of %zu allowed)\n", vs,
            allowed, iters);
+    printf("  bast_verify() `fixed`    %12.0f /s  (the core alone: an allow"
+           " with an identity)\n",
+           fs);
     printf("  ratio verify/sha256      %12.3f   (goal >= 0.25)\n", vs / hs);
+    printf("  ratio core-only/sha256   %12.3f   (the ceiling the core leaves)\n",
+           fs / hs);
+    printf("  plugin's own time        %12.0f ns per call\n",
+           (1.0 / vs - 1.0 / fs) * 1e9);
     printf("  RSS before open          %9ld kB\n", rss0);
     printf("  RSS with the index       %9ld kB  (+%ld kB, %.0f B/key)\n", rss1,
            rss1 - rss0, (double)(rss1 - rss0) * 1024.0 / (double)n);

@@ -8,6 +8,5 @@ APIKEY_UNIT_SRC := tests/plugins/apikey/test_store.c plugins/apikey/key.c \
 $(B)/tests/apikey/test_store: $(APIKEY_UNIT_SRC:%.c=$(B)/obj/%.o)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ -lsqlite3 -lcrypto -lz -lpthread
-ALL_TARGETS += $(B)/tests/apikey/test_store
 CHECK_DEPS += $(B)/tests/apikey/test_store
 endif

@@ -75,6 +75,20 @@ test_format(void)
     CHECK(key[6] == key[7] ||
               ak_key_check("bast_", plen, bad, len) == AK_FMT_CHECKSUM,
           "a transposition fails the checksum");
+    {
+        static const char alpha[] =
+            "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
+        int right = 1;
+        for (int ch = 1; ch < 256; ch++) {
+            int in = strchr(alpha, ch) != NULL, r;
+            memcpy(bad, key, len + 1);
+            bad[20] = (char)ch;
+            r = ak_key_check("bast_", plen, bad, len);
+            if (in ? r == AK_FMT_CHARSET : r != AK_FMT_CHARSET)
+                right = 0;
+        }
+        CHECK(right, "exactly the 58 base58 characters are accepted");
+    }
     CHECK(!ak_prefix_valid("") && !ak_prefix_valid("a b") &&
               ak_prefix_valid("acme-live_"),
           "prefix validation");
