@@ -119,6 +119,7 @@ check: all test-deps $(CHECK_DEPS)
 	@B=$(B) SAN=$(SAN) CC=$(CC) bash tests/run
 
 demo: all
+	@sh mk/deps.sh demo
 	@B=$(B) bash mk/demo.sh
 
 bench: all $(BENCH_DEPS)

@@ -166,10 +166,13 @@ finish(bast_result *res, const struct bast__app *app, const bast__walk *w)
         w->raw != BAST_RES_IGNORE)
         t = trace_of(res, app->h[w->status_idx].inst);
     if (t == NULL) {
-        /* no decision: report the first failure a flag ignored */
+        /* no decision: report the first failure a flag ignored; a
+         * missing credential is not a failure worth naming when another
+         * module saw a bad one */
         for (size_t i = 0; i < res->ntrace && t == NULL; i++)
             if (res->trace[i].result != BAST_RES_SUCCESS &&
-                res->trace[i].result != BAST_RES_IGNORE)
+                res->trace[i].result != BAST_RES_IGNORE &&
+                res->trace[i].result != BAST_RES_ABSENT)
                 t = &res->trace[i];
     }
     if (t) {

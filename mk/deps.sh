@@ -1,12 +1,12 @@
 #!/bin/sh
 # Install the Debian packages of mk/packages.txt that are missing.
 # As root: apt-get install -y; otherwise print the exact command and fail.
-# Usage: mk/deps.sh build|test
+# Usage: mk/deps.sh build|demo|test (each includes the ones before it)
 set -eu
 want=${1:-build}
 list=$(dirname "$0")/packages.txt
 missing=""
-for p in $(awk -v w="$want" '$1 !~ /^#/ && NF == 2 && ($1 == "build" || w == "test") {print $2}' "$list"); do
+for p in $(awk -v w="$want" '$1 !~ /^#/ && NF == 2 && ($1 == "build" || w == "test" || $1 == w) {print $2}' "$list"); do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then
         missing="$missing $p"
     fi

@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# How a walk becomes the result: the no-decision rule (a bad credential
+# under `sufficient` is named; an absent one is not), challenges only
+# from absent/deny modules, attributes and identity only on allow.
+. "$TOP/tests/lib.sh"
+mkconf "$T/c"
+C=$T/c/conf.d
+cat > "$C/nodec.conf" <<'CONF'
+[app]
+realm = r
+
+[a]
+plugin = fixed
+control = sufficient
+result = absent
+challenge = Bearer realm="r"
+
+[b]
+plugin = fixed
+control = sufficient
+result = deny
+error = invalid_token
+challenge = Bearer realm="r", error="invalid_token"
+
+[c]
+plugin = fixed
+control = sufficient
+result = forbidden
+challenge = Never shown
+CONF
+verify nodec "$T/c" >/dev/null
+check_eq "no decision: the bad credential is named, not the absent one" invalid_token "$(json_get "$out" error)"
+check_eq "... status 401" 401 "$(json_get "$out" status)"
+check_eq "challenges of absent and deny modules only" \
+    '["Bearer realm=\"r\"", "Bearer realm=\"r\", error=\"invalid_token\""]' "$(json_get "$out" challenges)"
+
+cat > "$C/absent.conf" <<'CONF'
+[a]
+plugin = fixed
+control = sufficient
+result = absent
+CONF
+verify absent "$T/c" >/dev/null
+check_eq "only absent modules: 401 missing_credentials" "401 missing_credentials" \
+    "$(json_get "$out" status) $(json_get "$out" error)"
+
+cat > "$C/mismatch.conf" <<'CONF'
+[first]
+plugin = fixed
+control = required
+result = success
+identity = alice
+
+[second]
+plugin = fixed
+control = required
+result = success
+identity = bob
+CONF
+verify mismatch "$T/c" >/dev/null
+check_eq "a second principal is forbidden: identity_mismatch 403" "403 identity_mismatch" \
+    "$(json_get "$out" status) $(json_get "$out" error)"
+check_eq "identity is not reported on deny" null "$(json_get "$out" identity)"
+sed -i 's/^identity = bob/identity = bob\nbind_identity = no/' "$C/mismatch.conf"
+verify mismatch "$T/c" >/dev/null
+check_eq "bind_identity = no: allowed as the first principal" "allow alice" \
+    "$(json_get "$out" decision) $(json_get "$out" identity)"
+
+cat > "$C/filter.conf" <<'CONF'
+[only-post]
+plugin = fixed
+control = required
+result = deny
+methods = post
+paths = /admin/* /oauth/token
+CONF
+verify filter "$T/c" --method POST --path /oauth/token >/dev/null
+check_eq "filter matches: the module runs" deny "$(json_get "$out" decision)"
+check_eq "... and is in the trace" 1 "$($PY -c 'import json,sys; print(len(json.loads(sys.argv[1])["trace"]))' "$out")"
+verify filter "$T/c" --method GET --path /oauth/token >/dev/null
+check_eq "other method: not run, stack undecided" "0 missing_credentials" \
+    "$($PY -c 'import json,sys; print(len(json.loads(sys.argv[1])["trace"]))' "$out") $(json_get "$out" error)"
+verify filter "$T/c" --method POST --path '/x/../%61dmin//users' >/dev/null
+check_eq "normalised path /x/../%61dmin//users matches /admin/*" deny "$(json_get "$out" decision)"
+
+# exit codes and several requests through one context
+printf '{"path":"/a"}\n{"path":"/b"}\n' > "$T/two.jsonl"
+cat > "$C/ok.conf" <<'CONF'
+[p]
+plugin = permit
+control = required
+CONF
+n=$("$BAST" verify --app ok --confdir "$T/c" --request "$T/two.jsonl" | wc -l); rc=$?
+check_eq "JSON lines: one result line per request" 2 "$n"
+"$BAST" verify --app ok --confdir "$T/c" --request - <<<'[{"path":"/a"},{"path":"/b"},{"path":"/c"}]' > "$T/o"
+check_eq "JSON array: one result line per request" 3 "$(wc -l < "$T/o")"
+"$BAST" verify --app ok --confdir "$T/c" --request - <<<'{"path":' >/dev/null 2>&1
+check_eq "unparsable request: exit 2" 2 $?
+"$BAST" verify --app ok --confdir "$T/c" --bogus >/dev/null 2>&1
+check_eq "unknown flag: exit 2" 2 $?
+"$BAST" verify --app ok --confdir "$T/c" >/dev/null
+check_eq "allow: exit 0" 0 $?
+"$BAST" verify --app nodec --confdir "$T/c" >/dev/null
+check_eq "deny: exit 1" 1 $?
