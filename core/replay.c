@@ -15,6 +15,8 @@
 #include <errno.h>
 #include <openssl/evp.h>
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,9 +49,15 @@ typedef struct stripe {
     int64_t swept; /* `now` of the last sweep that left the stripe full */
 } stripe;
 
+#define MD_POOL 16
+
 struct bast_replay {
     bast_replay_redis *redis; /* NULL: memory */
     EVP_MD *sha256;
+    /* digest contexts reused across checks: a thread takes a free one
+     * (atomic flag) and makes a throw-away one when all are busy */
+    atomic_bool md_busy[MD_POOL];
+    EVP_MD_CTX *md_ctx[MD_POOL];
     stripe *stripes;
     size_t nstripes;
 };
@@ -170,19 +178,51 @@ sweep(stripe *s, int64_t now)
     s->used = used;
 }
 
+/* The 128-bit id of a key: a SHA-256 prefix, so ids have a fixed size
+ * and cannot be aimed at one bucket. */
+static int
+key_id(bast_replay *rs, const void *key, size_t keylen,
+       unsigned char md[EVP_MAX_MD_SIZE])
+{
+    EVP_MD_CTX *ctx = NULL;
+    unsigned int mdlen = 0;
+    int i, pick = -1, ok;
+
+    for (i = 0; i < MD_POOL && pick < 0; i++) {
+        if (!atomic_load_explicit(&rs->md_busy[i], memory_order_relaxed) &&
+            !atomic_exchange_explicit(&rs->md_busy[i], true,
+                                      memory_order_acquire))
+            pick = i;
+    }
+    if (pick >= 0) {
+        if (rs->md_ctx[pick] == NULL)
+            rs->md_ctx[pick] = EVP_MD_CTX_new();
+        ctx = rs->md_ctx[pick];
+    } else {
+        ctx = EVP_MD_CTX_new();
+    }
+    ok = ctx != NULL && EVP_DigestInit_ex2(ctx, rs->sha256, NULL) &&
+         EVP_DigestUpdate(ctx, keylen ? key : "", keylen) &&
+         EVP_DigestFinal_ex(ctx, md, &mdlen) && mdlen > ID_LEN;
+    if (pick >= 0)
+        atomic_store_explicit(&rs->md_busy[pick], false,
+                              memory_order_release);
+    else
+        EVP_MD_CTX_free(ctx);
+    return ok;
+}
+
 static int
 memory_check(bast_replay *rs, const void *key, size_t keylen,
              unsigned ttl_seconds, int64_t now)
 {
     unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int mdlen = 0;
     stripe *s;
     slot *e;
     int64_t expires;
     int ret = BAST_REPLAY_UNAVAILABLE;
 
-    if (!EVP_Digest(key, keylen, md, &mdlen, rs->sha256, NULL) ||
-        mdlen < ID_LEN + 1)
+    if (!key_id(rs, key, keylen, md))
         return BAST_REPLAY_UNAVAILABLE;
     /* a zero ttl would make an entry that never existed */
     expires = now + (int64_t)(ttl_seconds ? ttl_seconds : 1);
@@ -228,6 +268,7 @@ bast__replay_open(bast_replay **out, const char *spec, char *err,
 {
     bast_replay *rs;
     size_t max;
+    int i;
 
     *out = NULL;
     if (spec == NULL || *spec == '\0')
@@ -237,6 +278,8 @@ bast__replay_open(bast_replay **out, const char *spec, char *err,
         snprintf(err, errlen, "replay: out of memory");
         return -1;
     }
+    for (i = 0; i < MD_POOL; i++)
+        atomic_init(&rs->md_busy[i], false);
     if (strncmp(spec, "redis://", 8) == 0) {
         if (bast__replay_redis_open(&rs->redis, spec, err, errlen) != 0)
             goto fail;
@@ -279,6 +322,8 @@ bast__replay_close(bast_replay *rs)
         }
         free(rs->stripes);
     }
+    for (i = 0; i < MD_POOL; i++)
+        EVP_MD_CTX_free(rs->md_ctx[i]);
     EVP_MD_free(rs->sha256);
     free(rs);
 }

@@ -30,8 +30,8 @@ state_free(hmac_state *st)
         return;
     hmac_ring_free(&st->ring);
     EVP_MD_free(st->md);
-    EVP_MD_free(st->sha256);
     EVP_MAC_free(st->mac);
+    hmac_pool_free(st->mdpool, hmac_free_md_ctx);
     free(st->secrets_path);
     free(st->webhook_name);
     free(st->region);
@@ -163,9 +163,10 @@ hmac_open(const bast_instance *inst, const bast_option *opts, size_t nopts,
     /* digests and the MAC are fetched once: implicit fetches per request
      * cost time and do not scale across threads */
     st->md = EVP_MD_fetch(NULL, st->mdname, NULL);
-    st->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
     st->mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-    if (st->md == NULL || st->sha256 == NULL || st->mac == NULL) {
+    st->mdpool = hmac_pool_new();
+    if (st->md == NULL || st->mac == NULL ||
+        st->mdpool == NULL) {
         snprintf(err, errlen, "hmac: OpenSSL lacks %s or HMAC", st->mdname);
         goto done;
     }

@@ -26,12 +26,20 @@ typedef enum hmac_profile {
     PROF_STDWH
 } hmac_profile;
 
-/* One shared secret with its HMAC context keyed once at load time; the
- * verify path duplicates `tmpl` (keeping the precomputed pads). */
+#define HMAC_POOL 16 /* contexts kept per secret and per digest */
+
+/* Contexts reused across requests: a thread takes a free slot (atomic
+ * flag), uses it and gives it back; when all are busy it makes a
+ * throw-away copy.  Reusing saves the allocations and key setup that
+ * dominate a small HMAC. */
+typedef struct hmac_pool hmac_pool;
+
+/* One shared secret with its HMAC context keyed once at load time. */
 typedef struct hmac_secret {
     unsigned char *bytes;
     size_t len;
     EVP_MAC_CTX *tmpl;
+    hmac_pool *pool; /* of EVP_MAC_CTX copies of tmpl */
 } hmac_secret;
 
 typedef struct hmac_key {
@@ -53,9 +61,9 @@ typedef struct hmac_state {
     int trust_declared;    /* bast: accept X-Body-Hash when no body */
     const char *mdname;    /* "SHA256", "SHA384", "SHA512" */
     size_t mdlen;
-    EVP_MD *md;            /* body hash (bast) */
-    EVP_MD *sha256;        /* sigv4 and webhooks */
+    EVP_MD *md;            /* `digest`; SHA-256 outside the bast profile */
     EVP_MAC *mac;          /* HMAC */
+    hmac_pool *mdpool;     /* EVP_MD_CTX for `md` */
     char *secrets_path;    /* bast, aws-sigv4 */
     char *webhook_name;    /* stripe, standard-webhooks: the identity */
     char *region, *service; /* aws-sigv4: required scope, NULL = any */
@@ -84,11 +92,19 @@ int hmac_token_ok(const char *s, size_t n, size_t max);
 
 /* ---- mac.c -------------------------------------------------------------- */
 
-/* MAC over the concatenation of `n` parts with a keyed template.
- * Returns the MAC length, or 0 on failure. */
-size_t hmac_mac(const EVP_MAC_CTX *tmpl, const void *const *parts,
+/* MAC over the concatenation of `n` parts with the secret's keyed
+ * context.  Returns the MAC length, or 0 on failure. */
+size_t hmac_mac(const hmac_secret *s, const void *const *parts,
                 const size_t *lens, size_t n, unsigned char *out,
                 size_t outsize);
+/* Digest of `data` with the state's `md`; returns its length or 0. */
+size_t hmac_digest(const hmac_state *st, const void *data, size_t len,
+                   unsigned char *out);
+hmac_pool *hmac_pool_new(void);
+/* Free the pool and its objects with `free_obj`. */
+void hmac_pool_free(hmac_pool *p, void (*free_obj)(void *));
+void hmac_free_mac_ctx(void *ctx);
+void hmac_free_md_ctx(void *ctx);
 /* One-shot HMAC with a key given now (SigV4 key derivation). */
 size_t hmac_mac_key(EVP_MAC *mac, const char *mdname, const void *key,
                     size_t keylen, const void *data, size_t len,

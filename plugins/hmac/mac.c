@@ -7,29 +7,132 @@
 #include "hmac_int.h"
 
 #include <openssl/core_names.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-size_t
-hmac_mac(const EVP_MAC_CTX *tmpl, const void *const *parts,
-         const size_t *lens, size_t n, unsigned char *out, size_t outsize)
+struct hmac_pool {
+    atomic_bool busy[HMAC_POOL];
+    void *obj[HMAC_POOL];
+};
+
+hmac_pool *
+hmac_pool_new(void)
 {
-    /* EVP_MAC_CTX_dup takes a non-const pointer but only reads it */
-    EVP_MAC_CTX *ctx = EVP_MAC_CTX_dup((EVP_MAC_CTX *)tmpl);
+    hmac_pool *p = calloc(1, sizeof(*p));
+    size_t i;
+
+    if (p != NULL)
+        for (i = 0; i < HMAC_POOL; i++)
+            atomic_init(&p->busy[i], false);
+    return p;
+}
+
+void
+hmac_pool_free(hmac_pool *p, void (*free_obj)(void *))
+{
+    size_t i;
+
+    if (p == NULL)
+        return;
+    for (i = 0; i < HMAC_POOL; i++)
+        if (p->obj[i] != NULL)
+            free_obj(p->obj[i]);
+    free(p);
+}
+
+void
+hmac_free_mac_ctx(void *ctx)
+{
+    EVP_MAC_CTX_free(ctx);
+}
+
+void
+hmac_free_md_ctx(void *ctx)
+{
+    EVP_MD_CTX_free(ctx);
+}
+
+/* A free slot of the pool, or -1 when every slot is busy. */
+static int
+pool_take(hmac_pool *p)
+{
+    int i;
+
+    for (i = 0; i < HMAC_POOL; i++) {
+        if (!atomic_load_explicit(&p->busy[i], memory_order_relaxed) &&
+            !atomic_exchange_explicit(&p->busy[i], true,
+                                      memory_order_acquire))
+            return i;
+    }
+    return -1;
+}
+
+static void
+pool_give(hmac_pool *p, int i)
+{
+    atomic_store_explicit(&p->busy[i], false, memory_order_release);
+}
+
+size_t
+hmac_mac(const hmac_secret *s, const void *const *parts, const size_t *lens,
+         size_t n, unsigned char *out, size_t outsize)
+{
+    int slot = s->pool ? pool_take(s->pool) : -1;
+    EVP_MAC_CTX *ctx = NULL;
     size_t i, outlen = 0;
 
-    if (ctx == NULL)
-        return 0;
+    if (slot >= 0 && s->pool->obj[slot] != NULL) {
+        ctx = s->pool->obj[slot];
+        /* a NULL key re-initialises HMAC with the key it already has */
+        if (!EVP_MAC_init(ctx, NULL, 0, NULL))
+            goto done;
+    } else {
+        /* EVP_MAC_CTX_dup takes a non-const pointer but only reads it */
+        ctx = EVP_MAC_CTX_dup(s->tmpl);
+        if (ctx == NULL)
+            goto done;
+        if (slot >= 0)
+            s->pool->obj[slot] = ctx;
+    }
     for (i = 0; i < n; i++) {
         if (lens[i] > 0 && !EVP_MAC_update(ctx, parts[i], lens[i]))
-            goto fail;
+            goto done;
     }
     if (!EVP_MAC_final(ctx, out, &outlen, outsize))
         outlen = 0;
-fail:
-    EVP_MAC_CTX_free(ctx);
+done:
+    if (slot >= 0)
+        pool_give(s->pool, slot);
+    else
+        EVP_MAC_CTX_free(ctx);
+    return outlen;
+}
+
+size_t
+hmac_digest(const hmac_state *st, const void *data, size_t len,
+            unsigned char *out)
+{
+    int slot = pool_take(st->mdpool);
+    EVP_MD_CTX *ctx = slot >= 0 ? st->mdpool->obj[slot] : NULL;
+    unsigned int outlen = 0;
+
+    if (ctx == NULL) {
+        ctx = EVP_MD_CTX_new();
+        if (slot >= 0)
+            st->mdpool->obj[slot] = ctx;
+    }
+    if (ctx == NULL || !EVP_DigestInit_ex2(ctx, st->md, NULL) ||
+        !EVP_DigestUpdate(ctx, len ? data : "", len) ||
+        !EVP_DigestFinal_ex(ctx, out, &outlen))
+        outlen = 0;
+    if (slot >= 0)
+        pool_give(st->mdpool, slot);
+    else
+        EVP_MD_CTX_free(ctx);
     return outlen;
 }
 

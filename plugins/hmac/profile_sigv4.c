@@ -172,12 +172,11 @@ matches(const hmac_state *st, const hmac_key *key, const sv4 *c,
         const sv4_buf *creq)
 {
     unsigned char md[32], mac[32];
-    unsigned int mdlen = 0;
     char sts[512], hexmd[65];
     size_t i;
     int n, match = 0;
 
-    if (!EVP_Digest(creq->p, creq->n, md, &mdlen, st->sha256, NULL))
+    if (hmac_digest(st, creq->p, creq->n, md) != 32)
         return 0;
     hmac_hex(md, 32, hexmd);
     n = snprintf(sts, sizeof(sts), ALGO "\n%s\n%s\n%s", c->amzdate, c->scope,
@@ -243,7 +242,6 @@ payload_hash(const hmac_state *st, bast_call *call, char out[65],
     const bast_request *req = bast_call_request(call);
     const unsigned char *body;
     unsigned char md[32], tmp[32];
-    unsigned int mdlen = 0;
     const char *h;
     size_t len = 0;
     int present = 0, dup = 0;
@@ -259,8 +257,7 @@ payload_hash(const hmac_state *st, bast_call *call, char out[65],
         return malformed(call, "x-amz-content-sha256 is not a SHA-256");
     body = bast_req_body(req, &len, &present);
     if (present) {
-        if (!EVP_Digest(body ? (const void *)body : "", len, md, &mdlen,
-                        st->sha256, NULL))
+        if (hmac_digest(st, body, len, md) != 32)
             return BAST_RES_UNAVAILABLE;
         if (h != NULL && !bast_ct_equal(md, tmp, 32))
             return deny(call, "body_hash_mismatch",
@@ -378,15 +375,13 @@ hmac_verify_sigv4(const hmac_state *st, bast_call *call)
          * only for methods that carry none */
         const unsigned char *body;
         unsigned char md[32];
-        unsigned int mdlen = 0;
         size_t len = 0;
         int present = 0;
         sv4_puts(&creq, "UNSIGNED-PAYLOAD");
         match = !creq.oom && matches(st, key, &c, &creq);
         body = bast_req_body(req, &len, &present);
         payload[0] = '\0';
-        if (present && EVP_Digest(body ? (const void *)body : "", len, md,
-                                  &mdlen, st->sha256, NULL))
+        if (present && hmac_digest(st, body, len, md) == 32)
             hmac_hex(md, 32, payload);
         else if (!present && bodiless(req))
             memcpy(payload, EMPTY_SHA256, sizeof(EMPTY_SHA256));

@@ -295,7 +295,8 @@ hmac_ring_prepare(hmac_keyring *ring, EVP_MAC *mac, const char *mdname,
         for (j = 0; j < ring->keys[i].nsecrets; j++) {
             hmac_secret *s = &ring->keys[i].secrets[j];
             s->tmpl = EVP_MAC_CTX_new(mac);
-            if (s->tmpl == NULL ||
+            s->pool = hmac_pool_new();
+            if (s->tmpl == NULL || s->pool == NULL ||
                 !EVP_MAC_init(s->tmpl, s->bytes, s->len, params)) {
                 snprintf(err, errlen, "HMAC-%s cannot be keyed", mdname);
                 return -1;
@@ -327,6 +328,7 @@ hmac_ring_free(hmac_keyring *ring)
             OPENSSL_cleanse(k->secrets[j].bytes, k->secrets[j].len);
             free(k->secrets[j].bytes);
             EVP_MAC_CTX_free(k->secrets[j].tmpl);
+            hmac_pool_free(k->secrets[j].pool, hmac_free_mac_ctx);
         }
         free(k->id);
         free(k->owner);
