@@ -18,11 +18,11 @@ expect "expired token" deny 401
 expect "tampered signature" deny 401
 expect "issued key" allow 200
 expect "key with a typo" deny 401
-expect "after bast apikey revoke" deny 401
+expect "the same key after bast apikey revoke" deny 401
 expect "partner certificate" allow 200
 expect "signed request, then replayed" allow 200
 expect "(same request again)" deny 401
-expect "body changed" deny 401
+expect "signed request, body changed" deny 401
 expect "client secret at the token endpoint" allow 200
 expect "wrong secret" deny 401
 expect "Basic anywhere else" deny 401
