@@ -115,7 +115,7 @@ void ak_index_free(ak_index *ix);
 typedef struct ak_usage ak_usage;
 typedef struct ak_use {
     struct ak_use *next;
-    uint64_t hash;
+    uint64_t hash, seq; /* seq: order of the latest use in the batch */
     int64_t at;
     char *key_id, *user, *ip; /* ip "" when unknown */
     int fresh; /* set by ak_store_flush: first use from this ip */
@@ -127,8 +127,9 @@ void ak_usage_free(ak_usage *u);
  * *full is set when the batch wants an early flush. */
 int ak_usage_record(ak_usage *u, const char *key_id, const char *user,
                     const char *ip, int64_t at, int *full);
-/* Take everything recorded so far (a list the caller frees with
- * ak_usage_list_free); recording goes on into a fresh batch. */
+/* Take everything recorded so far, ordered by latest use (oldest first,
+ * so writing in list order leaves each key's latest address); the caller
+ * frees it with ak_usage_list_free.  Recording goes on in a fresh batch. */
 ak_use *ak_usage_take(ak_usage *u, size_t *dropped);
 void ak_usage_list_free(ak_use *list);
 /* Write a taken batch: last_used_at/last_ip per key, and (key, ip) pairs

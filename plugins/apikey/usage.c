@@ -20,6 +20,7 @@ struct ak_usage {
     ak_use *bucket[NBUCKETS];
     ak_use *all; /* the same entries, chained through `next` for take() */
     size_t n, max, dropped;
+    uint64_t seq;
 };
 
 /* One allocation per entry: the node, then its three strings.  `use` is
@@ -93,6 +94,7 @@ ak_usage_record(ak_usage *u, const char *key_id, const char *user,
             strcmp(nd->use.ip, ip) == 0) {
             if (at > nd->use.at)
                 nd->use.at = at;
+            nd->use.seq = ++u->seq;
             goto done;
         }
     if (u->n >= u->max) {
@@ -108,6 +110,7 @@ ak_usage_record(ak_usage *u, const char *key_id, const char *user,
     nd->use.hash = h;
     nd->use.at = at;
     nd->use.fresh = 0;
+    nd->use.seq = ++u->seq;
     nd->use.key_id = (char *)(nd + 1);
     nd->use.user = nd->use.key_id + li + 1;
     nd->use.ip = nd->use.user + lu + 1;
@@ -125,12 +128,22 @@ done:
     return ret;
 }
 
+static int
+by_seq(const void *a, const void *b)
+{
+    const ak_use *x = *(const ak_use *const *)a, *y = *(const ak_use *const *)b;
+    return (x->seq > y->seq) - (x->seq < y->seq);
+}
+
 ak_use *
 ak_usage_take(ak_usage *u, size_t *dropped)
 {
-    ak_use *list;
+    ak_use *list, **v, *p;
+    size_t n, i;
+
     pthread_mutex_lock(&u->mu);
     list = u->all;
+    n = u->n;
     u->all = NULL;
     memset(u->bucket, 0, sizeof u->bucket);
     u->n = 0;
@@ -138,5 +151,18 @@ ak_usage_take(ak_usage *u, size_t *dropped)
         *dropped = u->dropped;
     u->dropped = 0;
     pthread_mutex_unlock(&u->mu);
+
+    /* Sort outside the lock; without memory, the list's own order (newest
+     * first use first) is kept: only last_ip's tie-break suffers. */
+    if (n < 2 || !(v = malloc(n * sizeof *v)))
+        return list;
+    for (i = 0, p = list; p && i < n; p = p->next)
+        v[i++] = p;
+    qsort(v, i, sizeof *v, by_seq);
+    for (n = i, i = 0; i + 1 < n; i++)
+        v[i]->next = v[i + 1];
+    v[n - 1]->next = NULL;
+    list = v[0];
+    free(v);
     return list;
 }
