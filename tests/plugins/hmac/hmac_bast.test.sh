@@ -183,6 +183,16 @@ expect "digest = sha512" allow 200 null alice
 out=$("$BAST" verify --app pay --confdir c "${H[@]}" --method POST --path /v1/items --body 'big body' --now "$NOW")
 expect "SHA-512 signature on a SHA-256 instance" deny 400 invalid_request null
 
+# the openssl-command client of docs/hmac.md
+BODY='{"amount":5}'; nonce=$(openssl rand -hex 16)
+bh=$(printf %s "$BODY" | openssl dgst -sha256 -r | cut -d' ' -f1)
+sig=$(printf '%s\n%s\n%s\n%s\n%s' POST '/v1/charges?expand=customer' "$TS" "$nonce" "$bh" |
+      openssl dgst -sha256 -hmac "$S1" -r | cut -d' ' -f1)
+out=$("$BAST" verify --app pay --confdir c -H "X-Api-Key: k1" -H "X-Timestamp: $TS" -H "X-Nonce: $nonce" \
+      -H "X-Body-Hash: $bh" -H "X-Signature: $sig" --method POST --path /v1/charges --query expand=customer \
+      --body "$BODY" --now "$NOW")
+expect "openssl command signer from the docs" allow 200 null alice
+
 # load-time errors
 bad_conf() { # bad_conf WHAT GREP OPTION-LINES...
     local what=$1 pat=$2; shift 2
