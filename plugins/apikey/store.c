@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 struct ak_store {
@@ -130,19 +131,27 @@ int
 ak_store_open(const char *path, ak_store **out, char *err, size_t errlen)
 {
     ak_store *st;
+    struct stat sb;
     int fd;
 
     *out = NULL;
-    /* Create the file ourselves so it starts 0600; SQLite gives the -wal
-     * and -shm files the same mode. */
-    fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (fd < 0) {
-        char eb[128];
-        snprintf(err, errlen, "store: cannot open %s: %s", path,
-                 strerror_r(errno, eb, sizeof eb));
-        return -1;
+    /* Create a missing file ourselves so it starts 0600 (SQLite gives the
+     * -wal and -shm files the same mode).  Only when missing: closing any
+     * descriptor of a file drops every POSIX lock this process holds on
+     * it, including those of SQLite connections already open on it, which
+     * lets another process take the WAL away under them. */
+    if (stat(path, &sb) != 0) {
+        fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+                  0600);
+        if (fd < 0 && errno != EEXIST) {
+            char eb[128];
+            snprintf(err, errlen, "store: cannot open %s: %s", path,
+                     strerror_r(errno, eb, sizeof eb));
+            return -1;
+        }
+        if (fd >= 0)
+            close(fd);
     }
-    close(fd);
     if (!(st = calloc(1, sizeof *st))) {
         snprintf(err, errlen, "store: out of memory");
         return -1;
