@@ -115,11 +115,12 @@ tok() { awk -v n="$1" '$1 == n {print $2}' "$T/tokens"; }
 results() { $PY -c 'import json,sys
 for l in sys.stdin: r=json.loads(l); print(r["trace"][-1]["result"], r["error"] or "null")'; }
 coproc DRV { "$DRIVER" "$T/c" deny 2>"$T/driver.err"; }
+drv=$DRV_PID
 req "$(tok j2)" >&"${DRV[1]}"; read -r r1 <&"${DRV[0]}"
 echo j-2 >>"$T/c/deny.txt"
 sleep 1.2
 req "$(tok j2)" >&"${DRV[1]}"; read -r r2 <&"${DRV[0]}"
-exec {DRV[1]}>&-; wait "$DRV_PID" 2>/dev/null
+exec {DRV[1]}>&-; wait "$drv"
 check_eq "denylist: j-2 allowed before it is listed" "success null" "$(printf '%s\n' "$r1" | results)"
 check_eq "denylist: j-2 revoked after the file changed (same context)" "deny revoked" "$(printf '%s\n' "$r2" | results)"
 {

@@ -2,7 +2,7 @@
 """Token factory for the jwt plugin's tests, built on independent
 implementations (Debian's python3-jwt = PyJWT and python3-jwcrypto).
 
-  mint.py keys DIR         keys for every algorithm: DIR/jwks.json (public),
+  mint.py keys DIR [PFX]   keys for every algorithm: DIR/jwks.json (public),
                            DIR/<kid>.pem (private), DIR/<kid>.pub.pem,
                            DIR/hs.key (HMAC secret, 64 chars)
   mint.py batch DIR        JSON specs on stdin, one per line; prints
@@ -43,14 +43,14 @@ def unb64(s):
     return base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
 
 
-def keys(d):
+def keys(d, prefix=""):
     os.makedirs(d, exist_ok=True)
     pub = []
     for kid, (kty, param) in KIDS.items():
         if kty == "RSA":
-            k = jwk.JWK.generate(kty=kty, size=param, kid=kid)
+            k = jwk.JWK.generate(kty=kty, size=param, kid=prefix + kid)
         else:
-            k = jwk.JWK.generate(kty=kty, crv=param, kid=kid)
+            k = jwk.JWK.generate(kty=kty, crv=param, kid=prefix + kid)
         with open(os.path.join(d, kid + ".pem"), "wb") as f:
             f.write(k.export_to_pem(private_key=True, password=None))
         with open(os.path.join(d, kid + ".pub.pem"), "wb") as f:
@@ -60,7 +60,7 @@ def keys(d):
     with open(os.path.join(d, "hs.key"), "w") as f:
         f.write(secret)
     os.chmod(os.path.join(d, "hs.key"), 0o600)
-    pub.append({"kty": "oct", "kid": "hs", "k": b64(secret.encode())})
+    pub.append({"kty": "oct", "kid": prefix + "hs", "k": b64(secret.encode())})
     with open(os.path.join(d, "jwks.json"), "w") as f:
         json.dump({"keys": pub}, f)
 
@@ -98,7 +98,7 @@ def one(d, spec, made):
     if kind == "lib":
         header = dict(spec.get("header", {}))
         if kid:
-            header["kid"] = kid
+            header["kid"] = spec.get("kid_prefix", "") + kid
         if spec["lib"] == "pyjwt":
             return pyjwt.encode(claims, private(d, ALG_KID[alg]), algorithm=alg,
                                 headers=header)
@@ -148,7 +148,7 @@ def one(d, spec, made):
 
 def main():
     if sys.argv[1] == "keys":
-        keys(sys.argv[2])
+        keys(sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else "")
     elif sys.argv[1] == "batch":
         made = {}
         for line in sys.stdin:
