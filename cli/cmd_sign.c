@@ -21,24 +21,23 @@
 static void
 usage(FILE *f)
 {
-    fprintf(f,
-            "usage: bast sign [--profile bast|stripe|standard-webhooks] "
-            "--key-id ID\n"
-            "                 --secret-file F [--method M] --path P "
-            "[--query Q]\n"
-            "                 [--body S | --body-file F] [--now EPOCH]\n"
-            "Prints the headers that sign the request, one `Name: value` "
-            "per line.\n"
-            "  --profile      signing scheme (default bast)\n"
-            "  --key-id       key id (bast) or message id "
-            "(standard-webhooks)\n"
-            "  --secret-file  file holding the shared secret\n"
-            "  --method       HTTP method (default GET)\n"
-            "  --path         request path as sent on the wire\n"
-            "  --query        query string as sent, without '?'\n"
-            "  --body         body text; --body-file reads it from a file\n"
-            "  --now          sign at this instant (seconds since the "
-            "epoch)\n");
+    fprintf(f, "usage: bast sign [--profile bast|stripe|standard-webhooks] "
+               "--key-id ID\n"
+               "                 --secret-file F [--method M] --path P "
+               "[--query Q]\n"
+               "                 [--body S | --body-file F] [--now EPOCH]\n"
+               "Prints the headers that sign the request, one `Name: value` "
+               "per line.\n"
+               "  --profile      signing scheme (default bast)\n"
+               "  --key-id       key id (bast) or message id "
+               "(standard-webhooks)\n"
+               "  --secret-file  file holding the shared secret\n"
+               "  --method       HTTP method (default GET)\n"
+               "  --path         request path as sent on the wire\n"
+               "  --query        query string as sent, without '?'\n"
+               "  --body         body text; --body-file reads it from a file\n"
+               "  --now          sign at this instant (seconds since the "
+               "epoch)\n");
 }
 
 /* Read a whole file of at most `max` bytes; NULL on error. */
@@ -113,14 +112,30 @@ bast_cmd_sign(int argc, char **argv)
     opterr = 0;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         switch (c) {
-        case 'p': profile = optarg; break;
-        case 'k': key_id = optarg; break;
-        case 's': secret_file = optarg; break;
-        case 'm': method = optarg; break;
-        case 'P': path = optarg; break;
-        case 'q': query = optarg; break;
-        case 'b': body_text = optarg; break;
-        case 'B': body_file = optarg; break;
+        case 'p':
+            profile = optarg;
+            break;
+        case 'k':
+            key_id = optarg;
+            break;
+        case 's':
+            secret_file = optarg;
+            break;
+        case 'm':
+            method = optarg;
+            break;
+        case 'P':
+            path = optarg;
+            break;
+        case 'q':
+            query = optarg;
+            break;
+        case 'b':
+            body_text = optarg;
+            break;
+        case 'B':
+            body_file = optarg;
+            break;
         case 'n':
             errno = 0;
             now = strtoll(optarg, &end, 10);
@@ -129,7 +144,9 @@ bast_cmd_sign(int argc, char **argv)
                 return 2;
             }
             break;
-        case 'h': usage(stdout); return 0;
+        case 'h':
+            usage(stdout);
+            return 0;
         default:
             fprintf(stderr, "bast sign: unknown or incomplete option '%s'\n",
                     argv[optind - 1]);
@@ -165,9 +182,8 @@ bast_cmd_sign(int argc, char **argv)
         body_len = strlen(body_text);
     }
     headers = bast_sign(profile, key_id, secret, secret_len, method,
-                        path ? path : "/", query,
-                        body ? body : body_text, body_len, (int64_t)now, err,
-                        sizeof(err));
+                        path ? path : "/", query, body ? body : body_text,
+                        body_len, (int64_t)now, err, sizeof(err));
     if (headers == NULL) {
         fprintf(stderr, "bast %s\n", err);
         ret = 1;

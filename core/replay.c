@@ -43,9 +43,9 @@ typedef struct slot {
 typedef struct stripe {
     pthread_mutex_t lock;
     slot *slots;
-    size_t cap;  /* power of two, at least twice `max` */
-    size_t used; /* non-empty slots, live or expired */
-    size_t max;  /* live ids this stripe may hold */
+    size_t cap;    /* power of two, at least twice `max` */
+    size_t used;   /* non-empty slots, live or expired */
+    size_t max;    /* live ids this stripe may hold */
     int64_t swept; /* `now` of the last sweep that left the stripe full */
 } stripe;
 
@@ -205,8 +205,7 @@ key_id(bast_replay *rs, const void *key, size_t keylen,
          EVP_DigestUpdate(ctx, keylen ? key : "", keylen) &&
          EVP_DigestFinal_ex(ctx, md, &mdlen) && mdlen > ID_LEN;
     if (pick >= 0)
-        atomic_store_explicit(&rs->md_busy[pick], false,
-                              memory_order_release);
+        atomic_store_explicit(&rs->md_busy[pick], false, memory_order_release);
     else
         EVP_MD_CTX_free(ctx);
     return ok;
@@ -263,8 +262,7 @@ done:
 }
 
 int
-bast__replay_open(bast_replay **out, const char *spec, char *err,
-                  size_t errlen)
+bast__replay_open(bast_replay **out, const char *spec, char *err, size_t errlen)
 {
     bast_replay *rs;
     size_t max;

@@ -22,8 +22,7 @@
 
 #define SIGN_FIELD_MAX 8192
 
-static void
-seterr(char *errbuf, size_t errlen, const char *fmt, ...)
+static void seterr(char *errbuf, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 static void
@@ -180,8 +179,9 @@ sign_stdwebhooks(const char *msg_id, const void *secret, size_t secret_len,
     int n;
 
     if (msg_id == NULL || !clean_field(msg_id, 0) || strchr(msg_id, '.')) {
-        seterr(errbuf, errlen, "sign: the message id (--key-id) must be "
-                               "visible chars without '.'");
+        seterr(errbuf, errlen,
+               "sign: the message id (--key-id) must be "
+               "visible chars without '.'");
         return NULL;
     }
     if (secret_len > 6 && memcmp(secret, "whsec_", 6) == 0) {
@@ -247,8 +247,8 @@ bast_sign(const char *profile, const char *key_id, const void *secret,
         return sign_stripe(secret, secret_len, body, body_len, now, errbuf,
                            errlen);
     if (strcmp(profile, "standard-webhooks") == 0)
-        return sign_stdwebhooks(key_id, secret, secret_len, body, body_len,
-                                now, errbuf, errlen);
+        return sign_stdwebhooks(key_id, secret, secret_len, body, body_len, now,
+                                errbuf, errlen);
     if (strcmp(profile, "bast") != 0) {
         seterr(errbuf, errlen,
                "sign: unknown profile '%s' (bast, stripe, standard-webhooks)",
@@ -260,8 +260,9 @@ bast_sign(const char *profile, const char *key_id, const void *secret,
     if (method == NULL || !clean_field(method, 0) || path == NULL ||
         path[0] != '/' || !clean_field(path, 0) ||
         (*query && !clean_field(query, 0))) {
-        seterr(errbuf, errlen, "sign: method and path (starting with '/') "
-                               "are required; no spaces or controls");
+        seterr(errbuf, errlen,
+               "sign: method and path (starting with '/') "
+               "are required; no spaces or controls");
         return NULL;
     }
     return sign_bast(key_id, secret, secret_len, method, path, query, body,

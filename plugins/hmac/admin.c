@@ -25,10 +25,9 @@
 static int
 usage(void)
 {
-    fprintf(stderr,
-            "usage: bast hmac add KEYID OWNER | list [--json] |\n"
-            "       rotate KEYID [--keep N] | revoke KEYID [--old]\n"
-            "       (with --app APP --module NAME)\n");
+    fprintf(stderr, "usage: bast hmac add KEYID OWNER | list [--json] |\n"
+                    "       rotate KEYID [--keep N] | revoke KEYID [--old]\n"
+                    "       (with --app APP --module NAME)\n");
     return 2;
 }
 
@@ -131,8 +130,9 @@ cmd_add(hmac_keyring *ring, const char *id, const char *owner, char *secret)
 
     if (!hmac_token_ok(id, strlen(id), HMAC_ID_MAX) ||
         !hmac_token_ok(owner, strlen(owner), HMAC_ID_MAX)) {
-        fprintf(stderr, "bast hmac: key id and owner are 1..%d visible "
-                        "chars without spaces\n",
+        fprintf(stderr,
+                "bast hmac: key id and owner are 1..%d visible "
+                "chars without spaces\n",
                 HMAC_ID_MAX);
         return 2;
     }
@@ -181,8 +181,7 @@ hmac_admin(void *state, const bast_instance *inst, int argc, char **argv)
     if (argc < 1)
         return usage();
     cmd = argv[0];
-    if (st == NULL || st->profile == PROF_STRIPE ||
-        st->profile == PROF_STDWH) {
+    if (st == NULL || st->profile == PROF_STRIPE || st->profile == PROF_STDWH) {
         fprintf(stderr, "bast hmac: webhook secrets are set by the sender; "
                         "edit the `secret` file\n");
         return 1;

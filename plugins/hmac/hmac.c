@@ -5,8 +5,8 @@
  * secrets_file (bast, aws-sigv4), secret and webhook_name (webhook
  * profiles), window (default 300 s, both directions), digest
  * (sha256|sha384|sha512, bast only), trust_declared_body_hash (bast and
- * aws-sigv4, default no), region and service (aws-sigv4: required credential scope).
- * Results: success (identity = the key's owner or webhook_name), absent
+ * aws-sigv4, default no), region and service (aws-sigv4: required credential
+ * scope). Results: success (identity = the key's owner or webhook_name), absent
  * (no signature header), malformed (garbled or repeated headers), deny
  * (invalid_signature, unknown_key, stale_timestamp, body_hash_mismatch,
  * replay, body_unavailable), unavailable (store_unavailable).
@@ -19,9 +19,16 @@
 #include <string.h>
 #include <strings.h>
 
-static const char *const known_opts[] = {
-    "profile", "secrets_file", "secret", "webhook_name", "window", "digest",
-    "trust_declared_body_hash", "region", "service", NULL};
+static const char *const known_opts[] = {"profile",
+                                         "secrets_file",
+                                         "secret",
+                                         "webhook_name",
+                                         "window",
+                                         "digest",
+                                         "trust_declared_body_hash",
+                                         "region",
+                                         "service",
+                                         NULL};
 
 static void
 state_free(hmac_state *st)
@@ -40,8 +47,7 @@ state_free(hmac_state *st)
 }
 
 static int
-parse_profile(const bast_option *o, hmac_profile *out, char *err,
-              size_t errlen)
+parse_profile(const bast_option *o, hmac_profile *out, char *err, size_t errlen)
 {
     static const struct {
         const char *name;
@@ -119,14 +125,14 @@ hmac_open(const bast_instance *inst, const bast_option *opts, size_t nopts,
         only_for(opts, nopts, "trust_declared_body_hash",
                  st->profile == PROF_BAST || st->profile == PROF_SIGV4,
                  "bast or aws-sigv4", err, errlen) != 0 ||
-        only_for(opts, nopts, "region", st->profile == PROF_SIGV4,
-                 "aws-sigv4", err, errlen) != 0 ||
-        only_for(opts, nopts, "service", st->profile == PROF_SIGV4,
-                 "aws-sigv4", err, errlen) != 0 ||
+        only_for(opts, nopts, "region", st->profile == PROF_SIGV4, "aws-sigv4",
+                 err, errlen) != 0 ||
+        only_for(opts, nopts, "service", st->profile == PROF_SIGV4, "aws-sigv4",
+                 err, errlen) != 0 ||
         only_for(opts, nopts, "secrets_file", !webhook, "bast or aws-sigv4",
                  err, errlen) != 0 ||
-        only_for(opts, nopts, "secret", webhook,
-                 "stripe or standard-webhooks", err, errlen) != 0 ||
+        only_for(opts, nopts, "secret", webhook, "stripe or standard-webhooks",
+                 err, errlen) != 0 ||
         only_for(opts, nopts, "webhook_name", webhook,
                  "stripe or standard-webhooks", err, errlen) != 0)
         goto done;
@@ -145,13 +151,11 @@ hmac_open(const bast_instance *inst, const bast_option *opts, size_t nopts,
             st->mdlen = 64;
         } else {
             bast_opt_error(o, err, errlen,
-                           "'%s': expected sha256, sha384 or sha512",
-                           o->value);
+                           "'%s': expected sha256, sha384 or sha512", o->value);
             goto done;
         }
     }
-    if ((o = bast_opts_get(opts, nopts, "trust_declared_body_hash")) !=
-            NULL &&
+    if ((o = bast_opts_get(opts, nopts, "trust_declared_body_hash")) != NULL &&
         bast_opt_bool(o, &st->trust_declared, err, errlen) != 0)
         goto done;
     if (dup_opt(opts, nopts, "region", &st->region) != 0 ||
@@ -165,8 +169,7 @@ hmac_open(const bast_instance *inst, const bast_option *opts, size_t nopts,
     st->md = EVP_MD_fetch(NULL, st->mdname, NULL);
     st->mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
     st->mdpool = hmac_pool_new();
-    if (st->md == NULL || st->mac == NULL ||
-        st->mdpool == NULL) {
+    if (st->md == NULL || st->mac == NULL || st->mdpool == NULL) {
         snprintf(err, errlen, "hmac: OpenSSL lacks %s or HMAC", st->mdname);
         goto done;
     }
@@ -189,10 +192,10 @@ hmac_open(const bast_instance *inst, const bast_option *opts, size_t nopts,
         bast_opt_error(o, err, errlen, "path too long");
         goto done;
     }
-    if (webhook ? hmac_ring_load_webhook(&st->ring, path,
-                                         st->profile == PROF_STDWH, why,
-                                         sizeof(why))
-                : hmac_ring_load(&st->ring, path, why, sizeof(why))) {
+    if (webhook
+            ? hmac_ring_load_webhook(&st->ring, path, st->profile == PROF_STDWH,
+                                     why, sizeof(why))
+            : hmac_ring_load(&st->ring, path, why, sizeof(why))) {
         bast_opt_error(o, err, errlen, "%s", why);
         goto done;
     }
@@ -204,8 +207,8 @@ hmac_open(const bast_instance *inst, const bast_option *opts, size_t nopts,
     /* SigV4 keys are derived per date and scope, so only the other
      * profiles key their HMAC templates now */
     if (st->profile != PROF_SIGV4 &&
-        hmac_ring_prepare(&st->ring, st->mac, st->mdname, why,
-                          sizeof(why)) != 0) {
+        hmac_ring_prepare(&st->ring, st->mac, st->mdname, why, sizeof(why)) !=
+            0) {
         bast_opt_error(o, err, errlen, "%s", why);
         goto done;
     }
@@ -241,5 +244,5 @@ hmac_close(void *state)
     state_free(state);
 }
 
-BAST_PLUGIN_DEFINE(BAST_CAP_THREADSAFE, "hmac", "0.1.0", hmac_open,
-                   hmac_verify, hmac_close, hmac_admin);
+BAST_PLUGIN_DEFINE(BAST_CAP_THREADSAFE, "hmac", "0.1.0", hmac_open, hmac_verify,
+                   hmac_close, hmac_admin);

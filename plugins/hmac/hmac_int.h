@@ -13,9 +13,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define HMAC_ID_MAX 128       /* key ids, owners, nonces, message ids */
-#define HMAC_SECRET_MIN 16    /* bytes; shorter shared secrets are refused */
-#define HMAC_SECRET_MAX 512   /* bytes */
+#define HMAC_ID_MAX 128     /* key ids, owners, nonces, message ids */
+#define HMAC_SECRET_MIN 16  /* bytes; shorter shared secrets are refused */
+#define HMAC_SECRET_MAX 512 /* bytes */
 #define HMAC_SECRETS_PER_KEY 8
 #define HMAC_HEADER_MAX 16384 /* any one header we parse */
 
@@ -57,17 +57,17 @@ typedef struct hmac_keyring {
 typedef struct hmac_state {
     const bast_instance *inst;
     hmac_profile profile;
-    long long window;      /* seconds, checked both ways */
-    int trust_declared;    /* bast: accept X-Body-Hash when no body */
-    const char *mdname;    /* "SHA256", "SHA384", "SHA512" */
+    long long window;   /* seconds, checked both ways */
+    int trust_declared; /* bast: accept X-Body-Hash when no body */
+    const char *mdname; /* "SHA256", "SHA384", "SHA512" */
     size_t mdlen;
-    EVP_MD *md;            /* `digest`; SHA-256 outside the bast profile */
-    EVP_MAC *mac;          /* HMAC */
-    hmac_pool *mdpool;     /* EVP_MD_CTX for `md` */
-    char *secrets_path;    /* bast, aws-sigv4 */
-    char *webhook_name;    /* stripe, standard-webhooks: the identity */
+    EVP_MD *md;             /* `digest`; SHA-256 outside the bast profile */
+    EVP_MAC *mac;           /* HMAC */
+    hmac_pool *mdpool;      /* EVP_MD_CTX for `md` */
+    char *secrets_path;     /* bast, aws-sigv4 */
+    char *webhook_name;     /* stripe, standard-webhooks: the identity */
     char *region, *service; /* aws-sigv4: required scope, NULL = any */
-    hmac_keyring ring;     /* webhooks: one key with id "" */
+    hmac_keyring ring;      /* webhooks: one key with id "" */
 } hmac_state;
 
 /* ---- secrets.c ---------------------------------------------------------- */

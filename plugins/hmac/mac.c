@@ -64,8 +64,7 @@ pool_take(hmac_pool *p)
 
     for (i = 0; i < HMAC_POOL; i++) {
         if (!atomic_load_explicit(&p->busy[i], memory_order_relaxed) &&
-            !atomic_exchange_explicit(&p->busy[i], true,
-                                      memory_order_acquire))
+            !atomic_exchange_explicit(&p->busy[i], true, memory_order_acquire))
             return i;
     }
     return -1;
@@ -213,8 +212,8 @@ hmac_header1(const bast_request *req, const char *name, int *dup)
 }
 
 bast_res
-hmac_replay(const hmac_state *st, bast_call *call, const char *a,
-            const char *b, size_t blen, long long ttl)
+hmac_replay(const hmac_state *st, bast_call *call, const char *a, const char *b,
+            size_t blen, long long ttl)
 {
     char buf[2 * HMAC_ID_MAX + 600];
     size_t alen = strlen(a);
@@ -248,8 +247,7 @@ hmac_parse_ts(const char *s, int64_t *out)
     struct tm tm, back;
     time_t t;
     int v[6], i;
-    static const int pos[6] = {0, 4, 6, 9, 11, 13}, len[6] = {4, 2, 2,
-                                                                2, 2, 2};
+    static const int pos[6] = {0, 4, 6, 9, 11, 13}, len[6] = {4, 2, 2, 2, 2, 2};
 
     if (strlen(s) != 16 || s[8] != 'T' || s[15] != 'Z')
         return -1;
@@ -274,8 +272,8 @@ hmac_parse_ts(const char *s, int64_t *out)
     /* timegm normalises 30 February into March: refuse what moved */
     if (t == (time_t)-1 || gmtime_r(&t, &back) == NULL ||
         back.tm_year != tm.tm_year || back.tm_mon != v[1] - 1 ||
-        back.tm_mday != v[2] || back.tm_hour != v[3] ||
-        back.tm_min != v[4] || back.tm_sec != v[5])
+        back.tm_mday != v[2] || back.tm_hour != v[3] || back.tm_min != v[4] ||
+        back.tm_sec != v[5])
         return -1;
     *out = (int64_t)t;
     return 0;

@@ -129,16 +129,16 @@ hmac_verify_bast(const hmac_state *st, bast_call *call)
     path = path ? path : "";
     query = query ? query : "";
     {
-        const void *parts[] = {method, "\n", path,  "?",   query, "\n",
-                               ts_h,   "\n", nonce, "\n",  bh_h};
+        const void *parts[] = {method, "\n", path,  "?",  query, "\n",
+                               ts_h,   "\n", nonce, "\n", bh_h};
         size_t lens[] = {strlen(method), 1, strlen(path), *query ? 1 : 0,
                          strlen(query),  1, strlen(ts_h), 1,
                          nlen,           1, strlen(bh_h)};
         /* every secret of the key is tried (rotation); no early exit so
          * the time does not tell which one matched */
         for (i = 0; i < key->nsecrets; i++) {
-            size_t n = hmac_mac(&key->secrets[i], parts, lens, 11, mac,
-                                sizeof(mac));
+            size_t n =
+                hmac_mac(&key->secrets[i], parts, lens, 11, mac, sizeof(mac));
             if (n == st->mdlen && bast_ct_equal(mac, sig, st->mdlen))
                 match = 1;
         }

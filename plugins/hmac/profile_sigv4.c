@@ -97,8 +97,8 @@ parse_authorization(sv4 *c, const char *h)
                 return -1;
         } else if (n > 14 && memcmp(p, "SignedHeaders=", 14) == 0 &&
                    !have_h++) {
-            if (copy_part(c->signed_headers, sizeof(c->signed_headers),
-                          p + 14, n - 14) != 0)
+            if (copy_part(c->signed_headers, sizeof(c->signed_headers), p + 14,
+                          n - 14) != 0)
                 return -1;
         } else if (n > 10 && memcmp(p, "Signature=", 10) == 0 && !have_s++) {
             if (hmac_unhex(p + 10, n - 10, c->sig, 32) != 0)
@@ -139,13 +139,14 @@ parse_presigned(sv4 *c, const sv4_qlist *q)
     return 0;
 }
 
-/* ---- signing -------------------------------------------------------------- */
+/* ---- signing --------------------------------------------------------------
+ */
 
 /* kSigning = HMAC(HMAC(HMAC(HMAC("AWS4" secret, date), region), service),
  * "aws4_request"); the signature is HMAC(kSigning, string to sign). */
 static int
-sign(const hmac_state *st, const hmac_secret *s, const sv4 *c,
-     const char *sts, size_t stslen, unsigned char out[32])
+sign(const hmac_state *st, const hmac_secret *s, const sv4 *c, const char *sts,
+     size_t stslen, unsigned char out[32])
 {
     unsigned char k[HMAC_SECRET_MAX + 4], a[32], b[32];
     int ok;
@@ -153,10 +154,10 @@ sign(const hmac_state *st, const hmac_secret *s, const sv4 *c,
     memcpy(k, "AWS4", 4);
     memcpy(k + 4, s->bytes, s->len);
     ok = hmac_mac_key(st->mac, "SHA256", k, s->len + 4, c->date, 8, a, 32) &&
-         hmac_mac_key(st->mac, "SHA256", a, 32, c->region,
-                      strlen(c->region), b, 32) &&
-         hmac_mac_key(st->mac, "SHA256", b, 32, c->service,
-                      strlen(c->service), a, 32) &&
+         hmac_mac_key(st->mac, "SHA256", a, 32, c->region, strlen(c->region), b,
+                      32) &&
+         hmac_mac_key(st->mac, "SHA256", b, 32, c->service, strlen(c->service),
+                      a, 32) &&
          hmac_mac_key(st->mac, "SHA256", a, 32, "aws4_request", 12, b, 32) &&
          hmac_mac_key(st->mac, "SHA256", b, 32, sts, stslen, out, 32);
     OPENSSL_cleanse(k, sizeof(k));
@@ -236,8 +237,7 @@ bodiless(const bast_request *req)
 /* The payload hash for an Authorization request: x-amz-content-sha256
  * or the body's.  Sets *declared when the body could not be checked. */
 static bast_res
-payload_hash(const hmac_state *st, bast_call *call, char out[65],
-             int *declared)
+payload_hash(const hmac_state *st, bast_call *call, char out[65], int *declared)
 {
     const bast_request *req = bast_call_request(call);
     const unsigned char *body;
@@ -335,8 +335,9 @@ hmac_verify_sigv4(const hmac_state *st, bast_call *call)
     }
     if ((st->region && strcmp(st->region, c.region) != 0) ||
         (st->service && strcmp(st->service, c.service) != 0)) {
-        r = deny(call, "invalid_scope", "the credential scope's region or "
-                                        "service is not this one");
+        r = deny(call, "invalid_scope",
+                 "the credential scope's region or "
+                 "service is not this one");
         goto done;
     }
     if (ts > now + st->window || (!presigned && ts < now - st->window)) {

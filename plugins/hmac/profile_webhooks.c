@@ -69,8 +69,8 @@ any_match(const hmac_state *st, const void *const *parts, const size_t *lens,
     int match = 0;
 
     for (i = 0; i < k->nsecrets; i++) {
-        if (hmac_mac(&k->secrets[i], parts, lens, nparts, mac,
-                     sizeof(mac)) != 32)
+        if (hmac_mac(&k->secrets[i], parts, lens, nparts, mac, sizeof(mac)) !=
+            32)
             continue;
         for (j = 0; j < nsigs; j++) {
             if (bast_ct_equal(mac, sigs[j], 32) && !match) {

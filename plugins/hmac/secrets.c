@@ -101,8 +101,8 @@ add_secret(hmac_key *k, const unsigned char *bytes, size_t len)
 }
 
 static hmac_key *
-ring_push(hmac_keyring *ring, const char *id, size_t idlen,
-          const char *owner, size_t olen)
+ring_push(hmac_keyring *ring, const char *id, size_t idlen, const char *owner,
+          size_t olen)
 {
     hmac_key *nk, *k;
 
@@ -176,8 +176,8 @@ hmac_ring_load(hmac_keyring *ring, const char *path, char *err, size_t errlen)
         }
         k = ring_push(ring, id, idlen, owner, olen);
         if (k == NULL) {
-            snprintf(err, errlen, "%s:%d: out of memory or too many keys",
-                     path, lineno);
+            snprintf(err, errlen, "%s:%d: out of memory or too many keys", path,
+                     lineno);
             goto done;
         }
         while ((sec = token(&p, end, &slen)) != NULL) {
@@ -187,14 +187,14 @@ hmac_ring_load(hmac_keyring *ring, const char *path, char *err, size_t errlen)
                 snprintf(err, errlen,
                          "%s:%d: key '%s': each secret is %d..%d visible "
                          "chars, at most %d per key",
-                         path, lineno, k->id, HMAC_SECRET_MIN,
-                         HMAC_SECRET_MAX, HMAC_SECRETS_PER_KEY);
+                         path, lineno, k->id, HMAC_SECRET_MIN, HMAC_SECRET_MAX,
+                         HMAC_SECRETS_PER_KEY);
                 goto done;
             }
         }
         if (k->nsecrets == 0) {
-            snprintf(err, errlen, "%s:%d: key '%s' has no secret", path,
-                     lineno, k->id);
+            snprintf(err, errlen, "%s:%d: key '%s' has no secret", path, lineno,
+                     k->id);
             goto done;
         }
     }

@@ -12,7 +12,7 @@
 #define PAIRS_MAX 256
 #define HEADERS_MAX 64
 #define EXPIRES_MAX 604800
-#define EMPTY_SHA256                                                          \
+#define EMPTY_SHA256                                                           \
     "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
 typedef struct sv4_buf {
@@ -22,8 +22,8 @@ typedef struct sv4_buf {
 } sv4_buf;
 
 typedef struct qpair {
-    char *k, *v;        /* AWS-encoded */
-    char *dk, *dv;      /* decoded */
+    char *k, *v;   /* AWS-encoded */
+    char *dk, *dv; /* decoded */
     size_t dklen, dvlen;
 } qpair;
 

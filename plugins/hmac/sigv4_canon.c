@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 void
 sv4_put(sv4_buf *b, const char *s, size_t n)
 {
@@ -137,8 +136,6 @@ sv4_canonical_uri(sv4_buf *b, const char *path)
 }
 
 /* ---- canonical query ------------------------------------------------ */
-
-
 
 void
 sv4_qlist_free(sv4_qlist *q)
@@ -273,7 +270,7 @@ put_trimmed(sv4_buf *b, const char *v)
  * writes the canonical headers.  0, or -1 with *why set. */
 int
 sv4_canonical_headers(sv4_buf *b, const bast_request *req, const char *signed_h,
-                  const char **why)
+                      const char **why)
 {
     char name[128], prev[128] = "";
     const char *p = signed_h;
@@ -328,4 +325,3 @@ sv4_canonical_headers(sv4_buf *b, const bast_request *req, const char *signed_h,
     }
     return 0;
 }
-

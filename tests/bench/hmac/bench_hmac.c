@@ -77,8 +77,8 @@ make_requests(size_t n)
     size_t i;
 
     for (i = 0; i < n; i++) {
-        char *h = bast_sign("bast", "bench-key", SECRET, strlen(SECRET),
-                            "POST", "/v1/charges", "expand=customer", body,
+        char *h = bast_sign("bast", "bench-key", SECRET, strlen(SECRET), "POST",
+                            "/v1/charges", "expand=customer", body,
                             sizeof(body), NOW, err, sizeof(err));
         char *line, *save = NULL;
         if (h == NULL) {
@@ -121,8 +121,8 @@ run_job(void *arg)
 
 /* Verify every request once over `threads` threads; returns verifies/s. */
 static double
-bench_verify(const char *confdir, const char *plugin_dir, size_t n,
-             int threads, const char *label)
+bench_verify(const char *confdir, const char *plugin_dir, size_t n, int threads,
+             const char *label)
 {
     bast_options o;
     bast_ctx *ctx;

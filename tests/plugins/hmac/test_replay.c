@@ -68,8 +68,7 @@ test_memory(void)
     check(chk(rs, "k1/n1", 10, 1011) == BAST_REPLAY_SEEN,
           "remembered again after expiry");
     check(bast__replay_check(rs, "a\0b", 3, 10, 1000) == BAST_REPLAY_FRESH &&
-              bast__replay_check(rs, "a\0c", 3, 10, 1000) ==
-                  BAST_REPLAY_FRESH,
+              bast__replay_check(rs, "a\0c", 3, 10, 1000) == BAST_REPLAY_FRESH,
           "binary ids are compared in full");
     check(bast__replay_check(NULL, "x", 1, 1, 1) == BAST_REPLAY_UNAVAILABLE,
           "no store is unavailable");
@@ -103,10 +102,17 @@ test_bound(void)
 static void
 test_specs(void)
 {
-    static const char *bad[] = {
-        "memory:max=0", "memory:max=x", "memory:max=", "memory:", "mem",
-        "redis://", "redis://h:99999/0", "redis://h:1/0?bogus=1",
-        "redis://h:1/x", "redis://u:p@h:1/0", "redis://h:1/0?timeout_ms=0"};
+    static const char *bad[] = {"memory:max=0",
+                                "memory:max=x",
+                                "memory:max=",
+                                "memory:",
+                                "mem",
+                                "redis://",
+                                "redis://h:99999/0",
+                                "redis://h:1/0?bogus=1",
+                                "redis://h:1/x",
+                                "redis://u:p@h:1/0",
+                                "redis://h:1/0?timeout_ms=0"};
     bast_replay *rs = NULL;
     char err[256];
     size_t i;
@@ -199,8 +205,10 @@ redis_stop(int port)
 {
     char cmd[128];
 
-    snprintf(cmd, sizeof(cmd), "redis-cli -p %d shutdown nosave "
-                               ">/dev/null 2>&1", port);
+    snprintf(cmd, sizeof(cmd),
+             "redis-cli -p %d shutdown nosave "
+             ">/dev/null 2>&1",
+             port);
     if (system(cmd) != 0)
         printf("# redis-cli shutdown reported failure\n");
     usleep(200 * 1000);
@@ -213,8 +221,7 @@ test_redis(void)
     char err[256], spec[128];
     int port = free_port();
 
-    snprintf(spec, sizeof(spec), "redis://127.0.0.1:%d/3?timeout_ms=300",
-             port);
+    snprintf(spec, sizeof(spec), "redis://127.0.0.1:%d/3?timeout_ms=300", port);
     check(bast__replay_open(&rs, spec, err, sizeof(err)) == 0,
           "redis store opens while redis is down");
     check(chk(rs, "r/1", 10, 1) == BAST_REPLAY_UNAVAILABLE,
