@@ -270,7 +270,7 @@ ak_parse_options(ak_inst *a, const bast_option *opts, size_t n, char *err,
                           errlen) != 0)
         return -1;
     /* Past this the index may be missing revocations: fail closed. */
-    a->stale_after = a->refresh * 5 < 30 ? 30 : a->refresh * 5;
+    a->stale_after = a->refresh * 5 < 10 ? 10 : a->refresh * 5;
     if (make_challenges(a) != 0) {
         snprintf(err, errlen, "apikey: out of memory");
         return -1;
