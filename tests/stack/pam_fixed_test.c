@@ -52,8 +52,7 @@ code_of(const char *name)
 }
 
 int
-pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc,
-                    const char **argv)
+pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
     const char *id = "?", *old;
     char buf[4096];

@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 static const char *const bast_words[SG_NRES + 1] = {
-    "default", "success",   "absent",      "deny",
+    "default",   "success",   "absent",      "deny",
     "forbidden", "malformed", "unavailable", "ignore"};
 /* The PAM code standing for each bast result (index = bast_res). */
 static const char *const pam_words[SG_NRES + 1] = {
@@ -26,7 +26,7 @@ static const int pam_codes[SG_NRES + 1] = {-1, 0, 8, 7, 13, 3, 28, 25};
 
 static const char *const flags[] = {"required", "requisite", "sufficient",
                                     "optional"};
-static const char *const actions[] = {"ok", "done", "bad",
+static const char *const actions[] = {"ok",  "done",   "bad",
                                       "die", "ignore", "reset"};
 
 uint64_t
@@ -126,6 +126,49 @@ gen_bracket(sg_entry *e, sg_rng *r)
         snprintf(e->bast_ctl + bl, SG_CTL - bl, "]");
         snprintf(e->pam_ctl + pl, SG_CTL - pl, "]");
     }
+}
+
+/* Rebuild `ctl` without its idx-th space-separated pair. */
+static int
+drop_word(char *ctl, int idx)
+{
+    char in[SG_CTL], out[SG_CTL];
+    int bracket = ctl[0] == '[', n = 0, w = 0;
+    size_t at = 0;
+
+    snprintf(in, sizeof(in), "%s", ctl + bracket);
+    if (bracket && in[0] && in[strlen(in) - 1] == ']')
+        in[strlen(in) - 1] = '\0';
+    out[0] = '\0';
+    for (char *save = NULL, *t = strtok_r(in, " ", &save); t;
+         t = strtok_r(NULL, " ", &save), n++) {
+        if (n == idx)
+            continue;
+        at += (size_t)snprintf(out + at, sizeof(out) - at, "%s%s",
+                               w++ ? " " : "", t);
+    }
+    if (idx >= n || n < 2)
+        return -1;
+    snprintf(ctl, SG_CTL, "%s%s%s", bracket ? "[" : "", out,
+             bracket ? "]" : "");
+    return 0;
+}
+
+int
+sg_drop_pair(sg_entry *e, int idx)
+{
+    if (strchr(e->bast_ctl, '=') == NULL)
+        return -1;
+    if (drop_word(e->bast_ctl, idx) != 0)
+        return -1;
+    return drop_word(e->pam_ctl, idx);
+}
+
+void
+sg_set_flag(sg_entry *e, int flag)
+{
+    snprintf(e->bast_ctl, SG_CTL, "%s", flags[flag & 3]);
+    snprintf(e->pam_ctl, SG_CTL, "%s", flags[flag & 3]);
 }
 
 static int gen_file(sg_stack *st, sg_rng *r, int depth);

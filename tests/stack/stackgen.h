@@ -13,10 +13,10 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define SG_MAXF 24   /* files per stack */
-#define SG_MAXE 8    /* entries per file */
-#define SG_CTL 200   /* control text */
-#define SG_NRES 7    /* bast results, in bast_res order from 1 */
+#define SG_MAXF 24 /* files per stack */
+#define SG_MAXE 8  /* entries per file */
+#define SG_CTL 200 /* control text */
+#define SG_NRES 7  /* bast results, in bast_res order from 1 */
 
 enum { SG_MOD, SG_MISSING, SG_INCLUDE, SG_SUBSTACK };
 
@@ -65,6 +65,13 @@ const char *sg_bast_name(int res);
  */
 int sg_write(const sg_stack *st, const char *name, const char *bastdir,
              const char *pamdir, const char *pam_module);
+
+/* Shrinking helpers: drop the idx-th pair of a bracket control (both
+ * syntaxes; -1 when there is no such pair or it is the last one), or
+ * make the control a simple flag (0..3: required requisite sufficient
+ * optional). */
+int sg_drop_pair(sg_entry *e, int idx);
+void sg_set_flag(sg_entry *e, int flag);
 
 /* A one-line description like "required deny; substack{ ... }". */
 void sg_describe(const sg_stack *st, int file, char *buf, size_t len);

@@ -37,9 +37,9 @@ typedef struct outcome {
     int code;        /* PAM code (bast: raw result mapped) */
     int ran[MAXRAN]; /* module ids, in order */
     int nran;
-    int bad_result;  /* bast: a module reported another result */
-    int decision;    /* bast only */
-    int status;      /* bast only */
+    int bad_result; /* bast: a module reported another result */
+    int decision;   /* bast only */
+    int status;     /* bast only */
 } outcome;
 
 static char pam_module[PATH_MAX];
@@ -185,8 +185,8 @@ compare(const outcome *p, const outcome *b, char *why, size_t len)
     int want_allow = p->code == PAM_SUCCESS;
 
     if (p->code != b->code)
-        snprintf(why, len, "status: libpam %s, bast %s",
-                 sg_pam_name(p->code), sg_pam_name(b->code));
+        snprintf(why, len, "status: libpam %s, bast %s", sg_pam_name(p->code),
+                 sg_pam_name(b->code));
     else if (p->nran != b->nran ||
              memcmp(p->ran, b->ran, sizeof(int) * (size_t)p->nran) != 0)
         snprintf(why, len, "modules run differ");
@@ -252,8 +252,8 @@ open_bast(const char *bastdir, char *err, size_t errlen)
 
 /* Run one stack alone: 1 differs, 0 same, -1 setup failure. */
 static int
-run_single(const sg_stack *st, const bast_request *req, outcome *p,
-           outcome *b, char *why, size_t len, int dump)
+run_single(const sg_stack *st, const bast_request *req, outcome *p, outcome *b,
+           char *why, size_t len, int dump)
 {
     char base[PATH_MAX], bastdir[PATH_MAX], pamdir[PATH_MAX], err[512];
     bast_ctx *ctx;
@@ -287,39 +287,77 @@ done:
     return rc;
 }
 
-/* Shrink a differing stack: drop entries while it still differs. */
-static void
-shrink(sg_stack *st, const bast_request *req)
+/* Does `t` still differ the same way (same first word of the reason)? */
+static int
+still_differs(const sg_stack *t, const bast_request *req, const char *kind)
 {
     outcome p, b;
     char why[256];
+
+    return run_single(t, req, &p, &b, why, sizeof(why), 0) == 1 &&
+           strncmp(why, kind, strcspn(kind, ":")) == 0;
+}
+
+/* Shrink a differing stack: drop entries, then bracket pairs, then try
+ * simple flags, keeping each change that still shows the same kind of
+ * difference.  Bounded, so a slow engine cannot hang the test. */
+static void
+shrink(sg_stack *st, const bast_request *req, const char *kind)
+{
+    sg_stack *t = malloc(sizeof(*t));
     int changed = 1, tries = 0;
 
-    while (changed && tries < 4000) {
+    if (t == NULL)
+        return;
+    while (changed && tries < 3000) {
         changed = 0;
         for (int f = 0; f < st->nf && !changed; f++) {
             for (int i = 0; i < st->f[f].n && !changed; i++) {
-                sg_stack *t = malloc(sizeof(*t));
-                if (t == NULL)
-                    return;
                 *t = *st;
                 memmove(&t->f[f].e[i], &t->f[f].e[i + 1],
                         sizeof(sg_entry) * (size_t)(t->f[f].n - i - 1));
                 t->f[f].n--;
                 tries++;
-                if (run_single(t, req, &p, &b, why, sizeof(why), 0) == 1) {
+                if (still_differs(t, req, kind)) {
                     *st = *t;
                     changed = 1;
                 }
-                free(t);
+            }
+        }
+        for (int f = 0; f < st->nf && !changed; f++) {
+            for (int i = 0; i < st->f[f].n && !changed; i++) {
+                if (st->f[f].e[i].kind > SG_MISSING)
+                    continue;
+                for (int k = 0; k < 8 && !changed; k++) {
+                    *t = *st;
+                    if (sg_drop_pair(&t->f[f].e[i], k) != 0)
+                        break;
+                    tries++;
+                    if (still_differs(t, req, kind)) {
+                        *st = *t;
+                        changed = 1;
+                    }
+                }
+                for (int k = 0;
+                     k < 4 && !changed && strchr(st->f[f].e[i].bast_ctl, '=');
+                     k++) {
+                    *t = *st;
+                    sg_set_flag(&t->f[f].e[i], k);
+                    tries++;
+                    if (still_differs(t, req, kind)) {
+                        *st = *t;
+                        changed = 1;
+                    }
+                }
             }
         }
     }
+    free(t);
 }
 
 static void
-report(sg_stack *st, const bast_request *req, unsigned long long seed,
-       int k, const char *why)
+report(sg_stack *st, const bast_request *req, unsigned long long seed, int k,
+       const char *why)
 {
     outcome p, b;
     char desc[8192], why2[256];
@@ -327,7 +365,7 @@ report(sg_stack *st, const bast_request *req, unsigned long long seed,
     sg_describe(st, 0, desc, sizeof(desc));
     printf("not ok - stack %d of seed %llu differs: %s\n", k, seed, why);
     printf("#   stack: %s\n", desc);
-    shrink(st, req);
+    shrink(st, req, why);
     sg_describe(st, 0, desc, sizeof(desc));
     printf("# shrunk: %s\n", desc);
     if (run_single(st, req, &p, &b, why2, sizeof(why2), 1) == 1) {
@@ -379,12 +417,11 @@ main(int argc, char **argv)
 
     (void)argc;
     setvbuf(stdout, NULL, _IOLBF, 0);
-    seed = env_ull("STACK_DIFF_SEED",
-                   (unsigned long long)time(NULL) ^
-                       ((unsigned long long)getpid() << 20));
+    seed = env_ull("STACK_DIFF_SEED", (unsigned long long)time(NULL) ^
+                                          ((unsigned long long)getpid() << 20));
     n = env_ull("STACK_DIFF_N", 10000);
-    printf("# seed %llu (STACK_DIFF_SEED=%llu reproduces), %llu stacks\n",
-           seed, seed, n);
+    printf("# seed %llu (STACK_DIFF_SEED=%llu reproduces), %llu stacks\n", seed,
+           seed, n);
     if (locate(argv[0]) != 0) {
         printf("not ok - cannot find %s\n", pam_module);
         return 1;

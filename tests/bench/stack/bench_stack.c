@@ -50,8 +50,7 @@ write_configs(const char *dir, const char *module)
     FILE *fb, *fp;
 
     for (size_t s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
-        snprintf(path, sizeof(path), "%s/bast/conf.d/s%d.conf", dir,
-                 sizes[s]);
+        snprintf(path, sizeof(path), "%s/bast/conf.d/s%d.conf", dir, sizes[s]);
         fb = fopen(path, "w");
         snprintf(path, sizeof(path), "%s/pam/s%d", dir, sizes[s]);
         fp = fopen(path, "w");
@@ -68,8 +67,8 @@ write_configs(const char *dir, const char *module)
                     "\n[m%d]\nplugin = fixed\ncontrol = required\n"
                     "result = success\nidentity = bench\n",
                     i);
-            fprintf(fp, "auth required %s ret=success id=%d notrace\n",
-                    module, i);
+            fprintf(fp, "auth required %s ret=success id=%d notrace\n", module,
+                    i);
         }
         if (fclose(fb) != 0 || fclose(fp) != 0)
             return -1;
