@@ -67,12 +67,13 @@ show "valid token with profile:read" users -H "Authorization: Bearer $(jwt alice
 show "valid token, missing scope" users -H "Authorization: Bearer $(jwt alice email $((now + 600)))"
 show "expired token" users -H "Authorization: Bearer $(jwt alice profile:read $((now - 600)))"
 tok=$(jwt alice profile:read $((now + 600)))
-show "tampered signature" users -H "Authorization: Bearer ${tok%?}A"
+flip() { local s=$1 c=${1: -1}; [ "$c" = "$2" ] && printf '%s%s' "${s%?}" "$3" || printf '%s%s' "${s%?}" "$2"; }
+show "tampered signature" users -H "Authorization: Bearer $(flip "$tok" A Q)"
 show "no token" users
 
 echo "== developer: API keys (only a hash stored)"
 show "issued key" developer -H "X-Api-Key: $key"
-show "key with a typo (checksum)" developer -H "X-Api-Key: ${key%?}x"
+show "key with a typo (checksum)" developer -H "X-Api-Key: $(flip "$key" x y)"
 id=$("$BAST" apikey list --app developer --module api-key --confdir "$D" --json |
     sed -n 's/.*"id": *"\{0,1\}\([^",]*\)"\{0,1\},.*/\1/p' | head -1)
 "$BAST" apikey revoke "$id" --app developer --module api-key --confdir "$D" >/dev/null
