@@ -66,7 +66,7 @@ def rediserr(port):
     serve(H, port)
 
 
-def http(port, mode, path=None):
+def http_srv(port, mode, path=None):
     class H(http.server.BaseHTTPRequestHandler):
         def log_message(self, *a):
             pass
@@ -98,4 +98,4 @@ if __name__ == "__main__":
     elif a[0] == "rediserr":
         rediserr(int(a[1]))
     elif a[0] == "http":
-        http(int(a[1]), a[2], a[3] if len(a) > 3 else None)
+        http_srv(int(a[1]), a[2], a[3] if len(a) > 3 else None)
