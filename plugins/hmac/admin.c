@@ -1,6 +1,7 @@
 /*
  * admin.c - `bast hmac add|list|rotate|revoke --app A --module M ...`,
- * management of the secrets file of a `bast` or `aws-sigv4` instance.
+ * management of the keys of a `bast` or `aws-sigv4` instance (secrets
+ * file or SQLite store).
  *   add KEYID OWNER        new key with a fresh secret (printed once)
  *   list [--json]          key ids, owners, number of secrets (never the
  *                          secrets themselves)
@@ -8,8 +9,9 @@
  *                          (default 2: the new one and the previous)
  *   revoke KEYID [--old]   drop the key, or with --old every secret but
  *                          the newest
- * The file is re-read, changed and written atomically (0600, rename);
- * comments are not kept.  Running servers see it after a reload.
+ * A file is re-read, changed and written atomically (0600, rename);
+ * comments are not kept; the store changes in one transaction.  Running
+ * servers see it after a reload.
  * Exit 0 ok, 1 failure, 2 usage.
  */
 #include "hmac_int.h"
@@ -171,6 +173,7 @@ hmac_admin(void *state, const bast_instance *inst, int argc, char **argv)
 {
     const hmac_state *st = state;
     hmac_keyring ring = {NULL, 0};
+    hmac_change ch = {NULL, NULL, NULL, 0, 0};
     char err[512], secret[64] = "";
     const char *cmd;
     hmac_key *k;
@@ -186,7 +189,11 @@ hmac_admin(void *state, const bast_instance *inst, int argc, char **argv)
                         "edit the `secret` file\n");
         return 1;
     }
-    if (hmac_ring_load(&ring, st->secrets_path, err, sizeof(err)) != 0) {
+    if ((st->master_path != NULL
+             ? hmac_store_load(&ring, st->secrets_path, st->master_path, err,
+                               sizeof(err))
+             : hmac_ring_load(&ring, st->secrets_path, err, sizeof(err))) !=
+        0) {
         fprintf(stderr, "bast hmac: %s\n", err);
         return 1;
     }
@@ -207,6 +214,7 @@ hmac_admin(void *state, const bast_instance *inst, int argc, char **argv)
             goto done;
         ret = cmd_add(&ring, argv[1], argv[2], secret);
         changed = ret == 0;
+        ch = (hmac_change){argv[1], argv[2], secret, 0, 0};
     } else if (strcmp(cmd, "rotate") == 0 || strcmp(cmd, "revoke") == 0) {
         int old = 0;
         for (i = 2; i < argc; i++) {
@@ -231,10 +239,13 @@ hmac_admin(void *state, const bast_instance *inst, int argc, char **argv)
                 goto done;
             while (k->nsecrets > keep)
                 drop_secret(k, k->nsecrets - 1);
+            ch = (hmac_change){argv[1], k->owner, secret, keep, 0};
         } else if (old) {
             while (k->nsecrets > 1)
                 drop_secret(k, k->nsecrets - 1);
+            ch = (hmac_change){argv[1], k->owner, NULL, 1, 0};
         } else {
+            ch = (hmac_change){argv[1], NULL, NULL, 0, 1};
             while (k->nsecrets > 0)
                 drop_secret(k, 0);
             free(k->id);
@@ -250,7 +261,11 @@ hmac_admin(void *state, const bast_instance *inst, int argc, char **argv)
         goto done;
     }
     if (changed) {
-        if (hmac_ring_save(&ring, st->secrets_path, err, sizeof(err)) != 0) {
+        if ((st->master_path != NULL
+                 ? hmac_store_apply(st->secrets_path, st->master_path, &ch, err,
+                                    sizeof(err))
+                 : hmac_ring_save(&ring, st->secrets_path, err, sizeof(err))) !=
+            0) {
             fprintf(stderr, "bast hmac: %s\n", err);
             ret = 1;
             goto done;

@@ -2,12 +2,13 @@
  * hmac.c - the `hmac` plugin: signed requests.  This file is the glue:
  * options, load-time preparation and dispatch to one profile.  Options:
  * profile (bast | aws-sigv4 | stripe | standard-webhooks; default bast),
- * secrets_file (bast, aws-sigv4), secret and webhook_name (webhook
- * profiles), window (default 300 s, both directions), digest
- * (sha256|sha384|sha512, bast only), trust_declared_body_hash (bast and
- * aws-sigv4, default no), region and service (aws-sigv4: required credential
- * scope). Results: success (identity = the key's owner or webhook_name), absent
- * (no signature header), malformed (garbled or repeated headers), deny
+ * secrets_file, or store_file with master_key_file (bast, aws-sigv4),
+ * secret and webhook_name (webhook profiles), window (default 300 s, both
+ * directions), digest (sha256|sha384|sha512, bast only),
+ * trust_declared_body_hash (bast and aws-sigv4, default no), region and
+ * service (aws-sigv4: required credential scope).  Results: success
+ * (identity = the key's owner or webhook_name), absent (no signature
+ * header), malformed (garbled or repeated headers), deny
  * (invalid_signature, unknown_key, stale_timestamp, body_hash_mismatch,
  * replay, body_unavailable), unavailable (store_unavailable).
  */
@@ -27,6 +28,8 @@ static const char *const known_opts[] = {"profile",
                                          "digest",
                                          "trust_declared_body_hash",
                                          "region",
+                                         "store_file",
+                                         "master_key_file",
                                          "service",
                                          NULL};
 
@@ -40,6 +43,7 @@ state_free(hmac_state *st)
     EVP_MAC_free(st->mac);
     hmac_pool_free(st->mdpool, hmac_free_md_ctx);
     free(st->secrets_path);
+    free(st->master_path);
     free(st->webhook_name);
     free(st->region);
     free(st->service);
@@ -99,7 +103,7 @@ hmac_open(const bast_instance *inst, const bast_option *opts, size_t nopts,
           void **state, char *err, size_t errlen)
 {
     hmac_state *st;
-    const bast_option *o;
+    const bast_option *o, *store;
     char path[4096], why[512];
     int webhook, ret = -1;
 
@@ -174,11 +178,19 @@ hmac_open(const bast_instance *inst, const bast_option *opts, size_t nopts,
         goto done;
     }
 
+    if (only_for(opts, nopts, "store_file", !webhook, "bast or aws-sigv4", err,
+                 errlen) != 0 ||
+        only_for(opts, nopts, "master_key_file",
+                 bast_opts_get(opts, nopts, "store_file") != NULL,
+                 "with store_file", err, errlen) != 0)
+        goto done;
     o = bast_opts_get(opts, nopts, webhook ? "secret" : "secrets_file");
-    if (o == NULL) {
-        snprintf(err, errlen, "%s:%d: hmac: profile needs `%s`",
+    store = webhook ? NULL : bast_opts_get(opts, nopts, "store_file");
+    if ((o == NULL) == (store == NULL)) {
+        snprintf(err, errlen, "%s:%d: hmac: profile needs %s",
                  bast_inst_file(inst), bast_inst_line(inst),
-                 webhook ? "secret" : "secrets_file");
+                 webhook ? "`secret`"
+                         : "one of `secrets_file` and `store_file`");
         goto done;
     }
     if (webhook && st->webhook_name == NULL) {
@@ -188,11 +200,26 @@ hmac_open(const bast_instance *inst, const bast_option *opts, size_t nopts,
                  bast_inst_file(inst), bast_inst_line(inst));
         goto done;
     }
+    if (store != NULL) {
+        const bast_option *mk = bast_opts_get(opts, nopts, "master_key_file");
+        o = store;
+        if (mk == NULL) {
+            bast_opt_error(o, err, errlen, "needs master_key_file");
+            goto done;
+        }
+        if (bast_inst_path(inst, mk->value, path, sizeof(path)) != 0 ||
+            (st->master_path = strdup(path)) == NULL) {
+            bast_opt_error(mk, err, errlen, "path too long or no memory");
+            goto done;
+        }
+    }
     if (bast_inst_path(inst, o->value, path, sizeof(path)) != 0) {
         bast_opt_error(o, err, errlen, "path too long");
         goto done;
     }
-    if (webhook
+    if (store != NULL ? hmac_store_load(&st->ring, path, st->master_path, why,
+                                        sizeof(why))
+        : webhook
             ? hmac_ring_load_webhook(&st->ring, path, st->profile == PROF_STDWH,
                                      why, sizeof(why))
             : hmac_ring_load(&st->ring, path, why, sizeof(why))) {

@@ -64,7 +64,8 @@ typedef struct hmac_state {
     EVP_MD *md;             /* `digest`; SHA-256 outside the bast profile */
     EVP_MAC *mac;           /* HMAC */
     hmac_pool *mdpool;      /* EVP_MD_CTX for `md` */
-    char *secrets_path;     /* bast, aws-sigv4 */
+    char *secrets_path;     /* bast, aws-sigv4: file or SQLite store */
+    char *master_path;      /* the store's master key; NULL: a file */
     char *webhook_name;     /* stripe, standard-webhooks: the identity */
     char *region, *service; /* aws-sigv4: required scope, NULL = any */
     hmac_keyring ring;      /* webhooks: one key with id "" */
@@ -83,12 +84,32 @@ int hmac_ring_load_webhook(hmac_keyring *ring, const char *path, int stdwh,
 int hmac_ring_prepare(hmac_keyring *ring, EVP_MAC *mac, const char *mdname,
                       char *err, size_t errlen);
 const hmac_key *hmac_ring_find(const hmac_keyring *ring, const char *id);
+/* Append a key (keys must then be pushed in sorted order, or sorted). */
+hmac_key *hmac_ring_push(hmac_keyring *ring, const char *id, const char *owner);
+int hmac_key_add_secret(hmac_key *k, const unsigned char *bytes, size_t len);
 void hmac_ring_free(hmac_keyring *ring);
 /* Write the ring atomically (temp file, fsync, rename), mode 0600. */
 int hmac_ring_save(const hmac_keyring *ring, const char *path, char *err,
                    size_t errlen);
 /* Printable id/owner/secret text: visible ASCII, no spaces. */
 int hmac_token_ok(const char *s, size_t n, size_t max);
+
+/* ---- store.c: SQLite with AES-256-GCM sealed secrets ------------------- */
+
+/* One `bast hmac` change: a new newest secret (with owner), keep only the
+ * `keep` newest (0: all), or remove the key. */
+typedef struct hmac_change {
+    const char *key_id;
+    const char *owner;
+    const char *secret;
+    size_t keep;
+    int remove;
+} hmac_change;
+
+int hmac_store_load(hmac_keyring *ring, const char *path, const char *mkpath,
+                    char *err, size_t errlen);
+int hmac_store_apply(const char *path, const char *mkpath,
+                     const hmac_change *ch, char *err, size_t errlen);
 
 /* ---- mac.c -------------------------------------------------------------- */
 

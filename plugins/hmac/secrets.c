@@ -83,8 +83,8 @@ key_cmp(const void *a, const void *b)
     return strcmp(((const hmac_key *)a)->id, ((const hmac_key *)b)->id);
 }
 
-static int
-add_secret(hmac_key *k, const unsigned char *bytes, size_t len)
+int
+hmac_key_add_secret(hmac_key *k, const unsigned char *bytes, size_t len)
 {
     hmac_secret *s;
 
@@ -123,6 +123,12 @@ ring_push(hmac_keyring *ring, const char *id, size_t idlen, const char *owner,
     }
     ring->n++;
     return k;
+}
+
+hmac_key *
+hmac_ring_push(hmac_keyring *ring, const char *id, const char *owner)
+{
+    return ring_push(ring, id, strlen(id), owner, strlen(owner));
 }
 
 /* Split the next whitespace-separated token out of [*p, end). */
@@ -183,7 +189,7 @@ hmac_ring_load(hmac_keyring *ring, const char *path, char *err, size_t errlen)
         while ((sec = token(&p, end, &slen)) != NULL) {
             if (slen < HMAC_SECRET_MIN || slen > HMAC_SECRET_MAX ||
                 !hmac_token_ok(sec, slen, HMAC_SECRET_MAX) ||
-                add_secret(k, (const unsigned char *)sec, slen) != 0) {
+                hmac_key_add_secret(k, (const unsigned char *)sec, slen) != 0) {
                 snprintf(err, errlen,
                          "%s:%d: key '%s': each secret is %d..%d visible "
                          "chars, at most %d per key",
@@ -254,10 +260,12 @@ hmac_ring_load_webhook(hmac_keyring *ring, const char *path, int stdwh,
             if (slen < 7 || memcmp(sec, "whsec_", 6) != 0)
                 goto bad;
             dl = bast_b64_decode(sec + 6, slen - 6, raw, sizeof(raw), 0);
-            if (dl < HMAC_SECRET_MIN || add_secret(k, raw, (size_t)dl) != 0)
+            if (dl < HMAC_SECRET_MIN ||
+                hmac_key_add_secret(k, raw, (size_t)dl) != 0)
                 goto bad;
         } else if (slen < HMAC_SECRET_MIN ||
-                   add_secret(k, (const unsigned char *)sec, slen) != 0) {
+                   hmac_key_add_secret(k, (const unsigned char *)sec, slen) !=
+                       0) {
             goto bad;
         }
     }
