@@ -86,6 +86,17 @@ struct bast__app {
 
 struct bast__file; /* config.c */
 
+/* clock.c: cheap ticks for the trace (rdtsc where invariant) */
+struct bast__clock {
+    int tsc;
+    double ns_per_tick;
+    uint64_t t0, c0;
+};
+void bast__clock_start(struct bast__clock *c);
+void bast__clock_finish(struct bast__clock *c);
+uint64_t bast__ticks(const struct bast__clock *c);
+long bast__ticks_us(const struct bast__clock *c, uint64_t from, uint64_t to);
+
 struct bast_ctx {
     char *confdir;
     char *plugin_dir;
@@ -98,6 +109,7 @@ struct bast_ctx {
     char **warnings;
     size_t nwarnings;
     bast_replay *replay;
+    struct bast__clock clock;
     int audit_fd; /* -1: off */
     int audit_syslog;
     int log_stderr;
@@ -203,6 +215,7 @@ struct bast_call {
     const char *desc;
     void *attrs; /* json_t object of the current module */
     size_t challenge_mark;
+    uint64_t tick; /* end of the previous module */
 };
 
 /* services.c */

@@ -84,6 +84,7 @@ bast_open(const char *confdir, const bast_options *opts, char *err,
         return NULL;
     }
     ctx->audit_fd = -1;
+    bast__clock_start(&ctx->clock);
     ctx->confdir = strdup(real);
     if (ctx->confdir == NULL)
         goto nomem;
@@ -115,6 +116,7 @@ bast_open(const char *confdir, const bast_options *opts, char *err,
     if (bast__config_load(ctx, only, err, errlen) != 0)
         goto fail;
     bast__config_lint(ctx);
+    bast__clock_finish(&ctx->clock);
     return ctx;
 nomem:
     bast__seterr(err, errlen, "out of memory");

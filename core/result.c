@@ -17,21 +17,35 @@ struct bast__chunk {
     char data[];
 };
 
+/* A result, its trace and a first arena come in one allocation: the
+ * common verify allocates nothing else. */
+#define FIRST_ARENA 448
+
+static struct bast__chunk *
+embedded_chunk(const bast_result *res)
+{
+    return (struct bast__chunk *)(void *)(res->trace + res->captrace);
+}
+
 bast_result *
 bast__result_new(const char *app, size_t nmodules)
 {
-    bast_result *res = calloc(1, sizeof(*res));
+    size_t nt = nmodules ? nmodules : 1;
+    bast_result *res = malloc(sizeof(*res) + nt * sizeof(*res->trace) +
+                              sizeof(struct bast__chunk) + FIRST_ARENA);
     if (res == NULL)
         return NULL;
+    memset(res, 0, sizeof(*res));
     res->decision = BAST_DENY;
     res->status = 401;
     res->app = app;
-    res->captrace = nmodules ? nmodules : 1;
-    res->trace = calloc(res->captrace, sizeof(*res->trace));
-    if (res->trace == NULL) {
-        free(res);
-        return NULL;
-    }
+    res->captrace = nt;
+    res->trace = (struct bast__trace *)(void *)(res + 1);
+    struct bast__chunk *c = embedded_chunk(res);
+    c->next = NULL;
+    c->used = 0;
+    c->cap = FIRST_ARENA;
+    res->chunks = c;
     return res;
 }
 
@@ -40,16 +54,16 @@ bast_result_free(bast_result *res)
 {
     if (res == NULL)
         return;
-    struct bast__chunk *c = res->chunks;
+    struct bast__chunk *c = res->chunks, *first = embedded_chunk(res);
     while (c) {
         struct bast__chunk *next = c->next;
-        free(c);
+        if (c != first)
+            free(c);
         c = next;
     }
     if (res->attrs)
         json_decref(res->attrs);
     free(res->challenges);
-    free(res->trace);
     free(res);
 }
 

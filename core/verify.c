@@ -33,13 +33,6 @@ find_app(const bast_ctx *ctx, const char *name)
     return NULL;
 }
 
-static long
-elapsed_us(const struct timespec *a, const struct timespec *b)
-{
-    return (long)((b->tv_sec - a->tv_sec) * 1000000L +
-                  (b->tv_nsec - a->tv_nsec) / 1000L);
-}
-
 static void
 reset_module(bast_call *call)
 {
@@ -59,12 +52,12 @@ run_one(void *ud, size_t idx)
     bast_call *call = ud;
     bast_result *res = call->res;
     const struct bast_instance *in = call->app->h[idx].inst;
-    if (!bast__filter_match(in, call->req))
+    if ((in->npaths || in->nmethods) && !bast__filter_match(in, call->req))
         return BAST_RES_IGNORE; /* not for this request: not run */
 
     reset_module(call);
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    /* one tick read per module: it starts where the previous one ended */
+    uint64_t t0 = call->tick;
     int rv;
     const bast_plugin *d = in->plugin->desc;
     if (d == NULL) {
@@ -76,7 +69,7 @@ run_one(void *ud, size_t idx)
     } else {
         rv = d->verify(in->state, call);
     }
-    clock_gettime(CLOCK_MONOTONIC, &t1);
+    uint64_t t1 = call->tick = bast__ticks(&call->ctx->clock);
     if (rv <= 0 || rv >= BAST_RES__COUNT) {
         bast__log(call->ctx, 3, "%s/%s: plugin returned %d; treated as "
                   "unavailable", in->app, in->name, rv);
@@ -115,7 +108,7 @@ run_one(void *ud, size_t idx)
         t->result = rv ? rv : BAST_RES_UNAVAILABLE;
         t->error = call->error;
         t->desc = call->desc;
-        t->us = elapsed_us(&t0, &t1);
+        t->us = bast__ticks_us(&call->ctx->clock, t0, t1);
     }
     return (bast_res)rv;
 }
@@ -229,6 +222,7 @@ bast_verify(const bast_ctx *ctx, const char *app, const bast_request *req,
         call.app = a;
         call.ctx = ctx;
         call.now = req->has_now ? req->now : (int64_t)time(NULL);
+        call.tick = bast__ticks(&ctx->clock);
         bast__walk w;
         bast__stack_walk(a->h, a->n, run_one, &call, &w);
         if (call.attrs)
