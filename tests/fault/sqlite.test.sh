@@ -67,7 +67,7 @@ if command -v runuser >/dev/null && id nobody >/dev/null 2>&1; then
     chmod 755 "$T" conf conf/conf.d; chmod 644 conf/keys.db conf/conf.d/api.conf conf/bast.conf
     out=$(runuser -u nobody -- "$BAST" verify --app api --confdir conf -H "X-Api-Key: $KEY" 2>"$T/ro.err"); rc=$?
     check_eq "store not writable by the service user: refused (exit 2)" 2 "$rc"
-    case $(cat "$T/ro.err") in *store*denied*) ok "read-only store: the message says why" ;;
+    case $(cat "$T/ro.err") in *store*denied* | *store*readonly*) ok "read-only store: the message says why" ;;
     *) not_ok "read-only store message (got: $(cat "$T/ro.err"))" ;; esac
 else
     skip "runuser or nobody missing: read-only case"
