@@ -217,3 +217,17 @@ printf 'k1 alice aaaaaaaaaaaaaaaaaaaa\nk1 bob bbbbbbbbbbbbbbbbbbbbbbbb\n' >bc/se
 bad_conf "key id twice" "twice" "secrets_file = secrets"
 printf 'k1 alice\n' >bc/secrets
 bad_conf "key without a secret" "no secret" "secrets_file = secrets"
+
+# bast sign: usage and failures
+"$BAST" sign --help >help.out 2>&1; check_eq "bast sign --help: exit 0" 0 "$?"
+check "bast sign --help names the options" grep -q -- --secret-file help.out
+"$BAST" sign --key-id k1 --secret-file s1 >/dev/null 2>&1; check_eq "bast sign without --path: exit 2" 2 "$?"
+"$BAST" sign --key-id k1 --secret-file nowhere --path /x >/dev/null 2>&1; check_eq "bast sign with a missing secret file: exit 1" 1 "$?"
+"$BAST" sign --key-id k1 --secret-file s1 --path /x --body a --body-file s1 >/dev/null 2>&1; check_eq "bast sign with --body and --body-file: exit 2" 2 "$?"
+"$BAST" sign --profile nope --key-id k1 --secret-file s1 --path /x >/dev/null 2>&1; check_eq "bast sign with an unknown profile: exit 1" 1 "$?"
+"$BAST" sign --key-id k1 --secret-file s1 --path x >/dev/null 2>&1; check_eq "bast sign with a relative path: exit 1" 1 "$?"
+"$BAST" sign --key-id k1 --secret-file s1 --path /x --now soon >/dev/null 2>&1; check_eq "bast sign --now not a number: exit 2" 2 "$?"
+printf 'payload from a file' >body.bin
+signh h --key-id k1 --secret-file s1 --method PUT --path /f --body-file body.bin --now "$NOW"
+out=$("$BAST" verify --app pay --confdir c "${H[@]}" --method PUT --path /f --body 'payload from a file' --now "$NOW")
+expect "bast sign --body-file" allow 200 null alice
