@@ -26,11 +26,11 @@ typedef struct args {
 } args;
 
 static int
-usage(const char *msg)
+usage_to(FILE *f, const char *msg)
 {
     if (msg)
         fprintf(stderr, "bast apikey: %s\n", msg);
-    fprintf(stderr,
+    fprintf(f,
             "usage: bast apikey --app APP --module NAME COMMAND\n"
             "  issue --user U --name N [--scopes \"a b\"] [--expires 90d]"
             " [--json]\n"
@@ -39,6 +39,12 @@ usage(const char *msg)
             "  revoke ID [--json]\n"
             "  rotate ID [--grace 24h] [--expires D] [--json]\n");
     return 2;
+}
+
+static int
+usage(const char *msg)
+{
+    return usage_to(stderr, msg);
 }
 
 static int
@@ -461,10 +467,12 @@ ak_admin(const ak_conf *c, const struct bast_instance *inst, int argc,
     if (argc < 1)
         return usage("a command is needed");
     cmd = argv[0];
-    if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0) {
-        usage(NULL);
-        return 0;
-    }
+    for (int i = 0; i < argc; i++)
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0 ||
+            (i == 0 && strcmp(argv[i], "help") == 0)) {
+            usage_to(stdout, NULL);
+            return 0;
+        }
     if (strcmp(cmd, "issue") && strcmp(cmd, "list") && strcmp(cmd, "show") &&
         strcmp(cmd, "revoke") && strcmp(cmd, "rotate")) {
         fprintf(stderr, "bast apikey: unknown command %s\n", cmd);

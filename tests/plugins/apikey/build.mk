@@ -1,5 +1,5 @@
-# apikey unit test: the format, store, index and batch code linked directly
-# (no libbast), so it runs even without the core.  Included from
+# apikey compiled tests: test_store links the format, store, index and
+# batch code directly (no libbast); test_threads runs verifies in threads.  Included from
 # plugins/apikey/plugin.mk; guarded in case a wildcard includes it too.
 ifndef APIKEY_TEST_MK
 APIKEY_TEST_MK := 1
@@ -9,4 +9,13 @@ $(B)/tests/apikey/test_store: $(APIKEY_UNIT_SRC:%.c=$(B)/obj/%.o)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ -lsqlite3 -lcrypto -lz -lpthread
 CHECK_DEPS += $(B)/tests/apikey/test_store
+
+# concurrent verifies while the index is swapped: needs libbast
+APIKEY_THREADS_SRC := tests/plugins/apikey/test_threads.c \
+    plugins/apikey/key.c plugins/apikey/store.c
+$(B)/tests/apikey/test_threads: $(APIKEY_THREADS_SRC:%.c=$(B)/obj/%.o) $(LIB_SO)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) -L$(B)/lib \
+	    -Wl,-rpath,'$$ORIGIN/../../lib' -lbast -lsqlite3 -lcrypto -lz -lpthread
+CHECK_DEPS += $(B)/tests/apikey/test_threads
 endif

@@ -12,7 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
+#include <zlib.h>
 
 static int failures;
 
@@ -301,6 +303,103 @@ test_many(const char *dir)
     ak_store_close(st);
 }
 
+static double
+now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+static int
+cmp_d(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* A well-formed key one digit away from `key`: last body digit changed,
+ * check digits recomputed.  Such a key passes the format check. */
+static void
+near_miss(const char *key, char *out)
+{
+    size_t b = 5 + AK_BODY_CHARS;
+    uLong crc;
+    unsigned char be[4];
+
+    memcpy(out, key, b);
+    out[b - 1] = out[b - 1] == '2' ? '3' : '2';
+    crc = crc32(0L, (const Bytef *)out, (uInt)b);
+    be[0] = (unsigned char)(crc >> 24);
+    be[1] = (unsigned char)(crc >> 16);
+    be[2] = (unsigned char)(crc >> 8);
+    be[3] = (unsigned char)crc;
+    ak_b58_fixed(be, 4, out + b, AK_CHECK_CHARS);
+}
+
+/* Rejecting a key costs the same whether or not it shares all but one
+ * digit with a stored key: the lookup is by SHA-256 of the whole text, so
+ * nearness in the key is not nearness in the digest.  Medians of
+ * interleaved runs; the bound is loose so a loaded machine cannot flake. */
+static void
+test_timing(const char *dir)
+{
+    enum { NK = 64, ROUNDS = 4001 };
+    char path[512], err[512], keys[NK][AK_KEY_MAX + 1], near[NK][AK_KEY_MAX + 1],
+        rnd[NK][AK_KEY_MAX + 1];
+    static double tn[ROUNDS], tr[ROUNDS];
+    ak_store *st = NULL;
+    ak_index *ix;
+    ak_entry e;
+    ak_rec r;
+    int64_t gen;
+    unsigned char d[AK_DIGEST];
+    int i, found = 0, formed = 1;
+    double mn, mr;
+
+    snprintf(path, sizeof path, "%s/timing.db", dir);
+    if (ak_store_open(path, &st, err, sizeof err) != 0) {
+        CHECK(0, err);
+        return;
+    }
+    for (i = 0; i < NK; i++) {
+        make_rec(&r, "u", "", keys[i]);
+        ak_store_insert(st, &r, err, sizeof err);
+        near_miss(keys[i], near[i]);
+        ak_key_generate("bast_", rnd[i], sizeof rnd[i]);
+        formed &= ak_key_check("bast_", 5, near[i], strlen(near[i])) ==
+                  AK_FMT_OK;
+    }
+    CHECK(formed, "near-miss keys are well-formed (pass the checksum)");
+    ix = ak_index_load(st, &gen, err, sizeof err);
+    if (!ix) {
+        CHECK(0, err);
+        ak_store_close(st);
+        return;
+    }
+    for (i = 0; i < ROUNDS; i++) {
+        const char *a = near[i % NK], *b = rnd[i % NK];
+        double t0 = now_ns();
+        ak_key_digest(ctx, md, a, strlen(a), d);
+        found += ak_index_find(ix, d, &e);
+        tn[i] = now_ns() - t0;
+        t0 = now_ns();
+        ak_key_digest(ctx, md, b, strlen(b), d);
+        found += ak_index_find(ix, d, &e);
+        tr[i] = now_ns() - t0;
+    }
+    qsort(tn, ROUNDS, sizeof tn[0], cmp_d);
+    qsort(tr, ROUNDS, sizeof tr[0], cmp_d);
+    mn = tn[ROUNDS / 2];
+    mr = tr[ROUNDS / 2];
+    CHECK(found == 0, "near misses and random keys are all unknown");
+    printf("# median reject: near miss %.0f ns, random %.0f ns\n", mn, mr);
+    CHECK(mn < 2 * mr && mr < 2 * mn,
+          "a near miss takes as long to reject as a random key");
+    ak_index_free(ix);
+    ak_store_close(st);
+}
+
 int
 main(void)
 {
@@ -316,6 +415,7 @@ main(void)
     test_format();
     test_store(dir);
     test_many(dir);
+    test_timing(dir);
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (system(cmd) != 0)
         printf("# could not remove %s\n", dir);
