@@ -102,3 +102,18 @@ check_eq "unknown flag: exit 2" 2 $?
 check_eq "allow: exit 0" 0 $?
 "$BAST" verify --app nodec --confdir "$T/c" >/dev/null
 check_eq "deny: exit 1" 1 $?
+
+# audit: one JSON line per decision to the configured sink
+printf '[bast]\naudit = %s\n' "$T/audit.jsonl" > "$T/c/bast.conf"
+"$BAST" verify --app ok --confdir "$T/c" --request "$T/two.jsonl" >/dev/null
+check_eq "audit: one line per decision" 2 "$(wc -l < "$T/audit.jsonl")"
+check_eq "audit: the line names app, decision and status" "decision ok allow 200" \
+    "$($PY -c 'import json,sys; r=json.loads(open(sys.argv[1]).readline()); print(r["event"], r["app"], r["decision"], r["status"])' "$T/audit.jsonl")"
+check_eq "audit file is created private (0600)" 600 "$(stat -c %a "$T/audit.jsonl")"
+printf '[bast]\naudit = somewhere\n' > "$T/c/bast.conf"
+msg=$("$BAST" check --confdir "$T/c" 2>&1); rc=$?
+check_eq "audit: a relative path is a config error" 2 "$rc"
+printf '[bast]\nbogus = 1\n' > "$T/c/bast.conf"
+msg=$("$BAST" check --confdir "$T/c" 2>&1); rc=$?
+[[ $rc == 2 && $msg == *"bast.conf:2: bogus: unknown key"* ]] && ok "bast.conf: unknown key named with line" || not_ok "bast.conf unknown key: $rc $msg"
+rm -f "$T/c/bast.conf"
