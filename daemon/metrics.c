@@ -291,18 +291,19 @@ render_family(buf *b, family *f)
 {
     put(b, "# HELP %s %s\n# TYPE %s counter\n", f->name, f->help, f->name);
     pthread_rwlock_rdlock(&f->lock);
-    series **all = f->count ? malloc(f->count * sizeof *all) : NULL;
-    size_t n = 0;
+    size_t count = f->count, n = 0;
+    series **all = count ? malloc(count * sizeof *all) : NULL;
     if (all)
         for (size_t i = 0; i < NBUCKETS; i++)
             for (series *s = f->tab[i]; s; s = s->next)
                 all[n++] = s;
     pthread_rwlock_unlock(&f->lock);
-    if (f->count && !all) {
+    if (count && !all) {
         b->failed = 1;
         return;
     }
-    qsort(all, n, sizeof *all, cmp_series);
+    if (n > 1)
+        qsort(all, n, sizeof *all, cmp_series);
     for (size_t i = 0; i < n; i++) {
         put(b, "%s{", f->name);
         const char *v = all[i]->key;
