@@ -56,6 +56,10 @@ typedef struct jwt_key {
     unsigned algs;       /* algorithms this key may verify (its kty/crv) */
     EVP_PKEY *pkey;      /* RSA, EC, Ed25519 */
     EVP_MAC_CTX *mac[JWT_NHASH]; /* HMAC: one keyed template per hash */
+    /* asymmetric: one verify context per algorithm, initialised at load
+     * (key, prefetched digest, PSS padding) and only ever copied from:
+     * a copy skips the provider fetches an init does per request */
+    EVP_MD_CTX *tmpl[JWT_NALGS];
 } jwt_key;
 
 typedef struct jwt_keyset {
@@ -82,8 +86,9 @@ int jwt_keyset_add_jwks(jwt_keyset *ks, const jwt_crypto *cr,
                         char *err, size_t errlen);
 /* A PEM public key (SPKI or certificate) for the algorithms of `allowed`
  * its type permits. */
-int jwt_keyset_add_pem(jwt_keyset *ks, const char *path, unsigned allowed,
-                       char *err, size_t errlen);
+int jwt_keyset_add_pem(jwt_keyset *ks, const jwt_crypto *cr,
+                       const char *path, unsigned allowed, char *err,
+                       size_t errlen);
 /* An HMAC secret (raw bytes of a file); shorter than a hash's output is
  * refused for that hash. */
 int jwt_keyset_add_secret(jwt_keyset *ks, const jwt_crypto *cr,

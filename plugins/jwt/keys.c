@@ -14,6 +14,7 @@
 #include <openssl/crypto.h>
 #include <openssl/param_build.h>
 #include <openssl/pem.h>
+#include <openssl/rsa.h>
 #include <openssl/x509.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,6 +49,8 @@ key_clear(jwt_key *k)
     EVP_PKEY_free(k->pkey);
     for (int h = 0; h < JWT_NHASH; h++)
         EVP_MAC_CTX_free(k->mac[h]);
+    for (int i = 0; i < JWT_NALGS; i++)
+        EVP_MD_CTX_free(k->tmpl[i]);
     memset(k, 0, sizeof(*k));
 }
 
@@ -62,10 +65,40 @@ jwt_keyset_unref(jwt_keyset *ks)
     free(ks);
 }
 
+/* One verify context per algorithm of an asymmetric key. */
+static int
+templates(jwt_key *k, const jwt_crypto *cr)
+{
+    for (int i = 0; k->pkey && i < JWT_NALGS; i++) {
+        const jwt_alg *a = &jwt_algs[i];
+        EVP_PKEY_CTX *pc = NULL;
+        if (!(k->algs & JWT_ALG_BIT(i)) || a->family == JWT_FAM_HMAC)
+            continue;
+        if (!(k->tmpl[i] = EVP_MD_CTX_new()) ||
+            EVP_DigestVerifyInit(k->tmpl[i], &pc,
+                                 a->family == JWT_FAM_ED ? NULL
+                                                         : cr->md[a->hash],
+                                 NULL, k->pkey) != 1)
+            return -1;
+        if (a->family == JWT_FAM_PSS &&
+            (EVP_PKEY_CTX_set_rsa_padding(pc, RSA_PKCS1_PSS_PADDING) <= 0 ||
+             EVP_PKEY_CTX_set_rsa_pss_saltlen(pc, RSA_PSS_SALTLEN_DIGEST) <=
+                 0))
+            return -1;
+    }
+    return 0;
+}
+
 /* Takes ownership of *k's contents (cleared on failure too). */
 static int
-keyset_push(jwt_keyset *ks, jwt_key *k, char *err, size_t errlen)
+keyset_push(jwt_keyset *ks, const jwt_crypto *cr, jwt_key *k, char *err,
+            size_t errlen)
 {
+    if (templates(k, cr) < 0) {
+        snprintf(err, errlen, "OpenSSL cannot prepare the key");
+        key_clear(k);
+        return -1;
+    }
     if (ks->n >= JWT_MAX_KEYS) {
         snprintf(err, errlen, "more than %d keys", JWT_MAX_KEYS);
         key_clear(k);
@@ -237,7 +270,7 @@ jwt_keyset_add_secret(jwt_keyset *ks, const jwt_crypto *cr,
         snprintf(err, errlen, "cannot prepare HMAC");
         return -1;
     }
-    return keyset_push(ks, &k, err, errlen);
+    return keyset_push(ks, cr, &k, err, errlen);
 }
 
 static unsigned
@@ -374,8 +407,8 @@ add_jwk(jwt_keyset *ks, const jwt_crypto *cr, json_t *jwk, unsigned allowed,
         *why = "out of memory";
         return -1;
     }
-    if (keyset_push(ks, &k, err, sizeof(err)) < 0) {
-        *why = "too many keys";
+    if (keyset_push(ks, cr, &k, err, sizeof(err)) < 0) {
+        *why = "too many keys, or OpenSSL refused the key";
         return -1;
     }
     return 0;
@@ -418,8 +451,8 @@ done:
 }
 
 int
-jwt_keyset_add_pem(jwt_keyset *ks, const char *path, unsigned allowed,
-                   char *err, size_t errlen)
+jwt_keyset_add_pem(jwt_keyset *ks, const jwt_crypto *cr, const char *path,
+                   unsigned allowed, char *err, size_t errlen)
 {
     FILE *f = fopen(path, "r");
     EVP_PKEY *pkey = NULL;
@@ -452,7 +485,7 @@ jwt_keyset_add_pem(jwt_keyset *ks, const char *path, unsigned allowed,
                  why);
         return -1;
     }
-    return keyset_push(ks, &k, err, errlen);
+    return keyset_push(ks, cr, &k, err, errlen);
 }
 
 int

@@ -228,7 +228,7 @@ jwt_open(const bast_instance *inst, const bast_option *opts, size_t nopts,
     if (o_pem) {
         char path[4096], msg[300];
         if (bast_inst_path(inst, o_pem->value, path, sizeof(path)) < 0 ||
-            jwt_keyset_add_pem(ji->keys, path, ji->allowed, msg,
+            jwt_keyset_add_pem(ji->keys, &ji->cr, path, ji->allowed, msg,
                                sizeof(msg)) < 0) {
             bast_opt_error(o_pem, err, errlen, "%s", msg);
             goto fail;

@@ -168,9 +168,7 @@ jwt_sig_verify(jwt_sig *s, int alg, const jwt_key *k,
 {
     const jwt_alg *a = &jwt_algs[alg];
     unsigned char der[160];
-    EVP_PKEY_CTX *pctx = NULL;
     EVP_MD_CTX *md;
-    const EVP_MD *digest;
     int rc;
 
     if (!(k->algs & JWT_ALG_BIT(alg)))
@@ -179,7 +177,6 @@ jwt_sig_verify(jwt_sig *s, int alg, const jwt_key *k,
         return hmac_verify(k, a, input, inlen, sig, siglen);
     if (!k->pkey || !(md = thread_md(s)))
         return -1;
-    digest = a->family == JWT_FAM_ED ? NULL : s->cr->md[a->hash];
     if (a->family == JWT_FAM_EC) {
         if (!(siglen = ec_der(a, sig, siglen, der, sizeof(der))))
             return 0;
@@ -190,13 +187,9 @@ jwt_sig_verify(jwt_sig *s, int alg, const jwt_key *k,
                siglen != (size_t)EVP_PKEY_get_size(k->pkey)) {
         return 0;
     }
-    /* the thread's context is reset and re-initialised, not re-allocated */
-    EVP_MD_CTX_reset(md);
-    if (EVP_DigestVerifyInit(md, &pctx, digest, NULL, k->pkey) != 1)
-        return -1;
-    if (a->family == JWT_FAM_PSS &&
-        (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) <= 0 ||
-         EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) <= 0))
+    /* a copy of the key's template: no fetch, no provider init; the
+     * template is only read (OpenSSL's const contract), so threads share it */
+    if (!k->tmpl[alg] || EVP_MD_CTX_copy_ex(md, k->tmpl[alg]) != 1)
         return -1;
     rc = EVP_DigestVerify(md, sig, siglen, input, inlen);
     return rc == 1 ? 1 : 0;
