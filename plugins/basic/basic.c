@@ -461,14 +461,13 @@ basic_verify(void *state, bast_call *call)
     strcpy(hash, u != NULL ? u->hash : b->users->dummy);
     pthread_rwlock_unlock(&b->lock);
 
-    if (b->ncache > 0 && known_id &&
-        cache_key(b, id, (size_t)idn, secret, (size_t)secn, key) == 0 &&
-        cache_hit(b, key, gen)) {
+    int keyed = b->ncache > 0 && known_id &&
+                cache_key(b, id, (size_t)idn, secret, (size_t)secn, key) == 0;
+    if (keyed && cache_hit(b, key, gen)) {
         r = 1;
     } else {
         r = check_hash(secret, hash, known_id);
-        if (r == 1 && b->ncache > 0 &&
-            cache_key(b, id, (size_t)idn, secret, (size_t)secn, key) == 0)
+        if (r == 1 && keyed)
             cache_put(b, key, gen);
     }
     if (r < 0) {

@@ -9,6 +9,7 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <openssl/x509_vfy.h>
 
@@ -200,7 +201,10 @@ mtls_load_store(mtls *m, const bast_instance *inst, const bast_option *ca_file,
                                   ca_file->value);
     }
     if (ca_dir != NULL) {
+        struct stat st;
+        /* OpenSSL looks into the folder lazily: check it exists now. */
         if (bast_inst_path(inst, ca_dir->value, path, sizeof(path)) != 0 ||
+            stat(path, &st) != 0 || !S_ISDIR(st.st_mode) ||
             X509_STORE_load_path(m->store, path) != 1)
             return bast_opt_error(ca_dir, err, errlen,
                                   "cannot use CA directory '%s'",

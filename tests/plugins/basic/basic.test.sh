@@ -126,20 +126,22 @@ done
 if [ "$unknown" -ge $((known / 3)) ]; then ok "unknown id costs a hash too ($unknown vs $known us)"
 else not_ok "unknown id answered too fast ($unknown vs $known us)"; fi
 
-# The cache: the second of two identical requests in one run skips the hash.
+# The cache: a repeated success skips the hash.  Requests in one run mix
+# good and wrong secrets; the wrong ones (always hashed) are the yardstick
+# measured in the same run, and minimums keep scheduling noise out.
 req r1.json client-b s3cret-b
-$PY -c 'import json; r=json.load(open("r1.json")); print(json.dumps(r)); print(json.dumps(r)); r["headers"][0][1]="Basic Y2xpZW50LWI6d3Jvbmc="; print(json.dumps(r))' >pair.jsonl
-verify tok conf --request pair.jsonl >/dev/null
-first=$(field "$out" 'r["trace"][0]["us"]' 0) second=$(field "$out" 'r["trace"][0]["us"]' 1)
-check_eq "cache: both requests allowed" "allow allow" "$(field "$out" 'r["decision"]' 0) $(field "$out" 'r["decision"]' 1)"
-check_eq "cache: a wrong secret after a cached success is still denied" deny "$(field "$out" 'r["decision"]' 2)"
-if [ "$second" -lt $((first / 4)) ]; then ok "cache: a repeated success skips the hash ($first then $second us)"
-else not_ok "cache: repeated success not faster ($first then $second us)"; fi
+$PY -c 'import json; r=json.load(open("r1.json")); g=json.dumps(r); r["headers"][0][1]="Basic Y2xpZW50LWI6d3Jvbmc="; w=json.dumps(r); print("\n".join([w, g, g, g, w, g, g, w]))' >seq.jsonl
+min_us() { local m="" i v; for i in "$@"; do v=$(field "$out" 'r["trace"][0]["us"]' "$i"); if [ -z "$m" ] || [ "$v" -lt "$m" ]; then m=$v; fi; done; echo "$m"; }
+verify tok conf --request seq.jsonl >/dev/null
+check_eq "cache: decisions" "deny allow allow allow deny allow allow deny" "$(for i in 0 1 2 3 4 5 6 7; do field "$out" 'r["decision"]' $i; done | xargs)"
+ref=$(min_us 0 4 7) hit=$(min_us 2 3 5 6)
+if [ "$hit" -lt $((ref / 4)) ]; then ok "cache: a repeated success skips the hash ($hit vs $ref us)"
+else not_ok "cache: repeated success not faster ($hit vs $ref us)"; fi
 conf nocache "cache_ttl = 0"
-verify nocache conf --request pair.jsonl >/dev/null
-first=$(field "$out" 'r["trace"][0]["us"]' 0) second=$(field "$out" 'r["trace"][0]["us"]' 1)
-if [ "$second" -ge $((first / 4)) ]; then ok "cache_ttl = 0: every request hashes ($first then $second us)"
-else not_ok "cache_ttl = 0: second request too fast ($first then $second us)"; fi
+verify nocache conf --request seq.jsonl >/dev/null
+ref=$(min_us 0 4 7) hit=$(min_us 1 2 3 5 6)
+if [ "$hit" -ge $((ref / 4)) ]; then ok "cache_ttl = 0: every request hashes ($hit vs $ref us)"
+else not_ok "cache_ttl = 0: a request skipped the hash ($hit vs $ref us)"; fi
 
 # Refused hash kinds name file:line and why; so does a writable file.
 bad() { # bad NAME GREP LINE

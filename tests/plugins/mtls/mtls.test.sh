@@ -194,6 +194,9 @@ check "load error: no ca_file nor ca_dir says so" grep -q "ca_file or ca_dir is 
 printf '[app]\n[certs]\nplugin = mtls\ncontrol = required\nca_file = %s\n' "$T/nope.pem" >conf/conf.d/bad.conf
 "$BAST" check --app bad --confdir conf >"$T/chk.out" 2>&1
 check "load error: missing ca_file names the key" grep -q "ca_file" "$T/chk.out"
+printf '[app]\n[certs]\nplugin = mtls\ncontrol = required\nca_dir = %s\n' "$T/nodir" >conf/conf.d/bad.conf
+"$BAST" check --app bad --confdir conf >"$T/chk.out" 2>&1
+check "load error: missing ca_dir names the key" grep -q "ca_dir" "$T/chk.out"
 rm -f conf/conf.d/bad.conf
 
 # ca_dir: a hashed directory works like ca_file
