@@ -1,9 +1,11 @@
 /*
  * replay_redis.c - the Redis backend of the replay store, for several
  * processes or hosts that must see each other's ids.  Spec:
- * "redis://host:port/db[?timeout_ms=N]" (port 6379, db 0 and 200 ms by
- * default; the timeout bounds connect and each command).  One check is
- * `SET bast:replay:<key> 1 NX EX ttl`: "OK" is fresh, nil is a replay,
+ * "redis://[[user:]password@]host:port/db[?timeout_ms=N]" (port 6379,
+ * db 0 and 200 ms by default; the timeout bounds connect and each
+ * command; a password is sent with AUTH on every new connection).  One
+ * check is `SET bast:replay:<key> 1 NX EX ttl`: "OK" is fresh, nil is a
+ * replay,
  * anything else (no server, timeout, error reply) is
  * BAST_REPLAY_UNAVAILABLE, so the caller fails closed.  Connections sit in
  * a small pool under a mutex; a broken one is dropped and the next check
@@ -32,6 +34,7 @@ void bast__replay_redis_close(bast_replay_redis *r);
 
 struct bast_replay_redis {
     char host[256];
+    char user[128], pass[256]; /* AUTH when pass is set */
     int port;
     long db;
     struct timeval timeout;
@@ -59,14 +62,29 @@ parse_num(const char *s, size_t n, long min, long max, long *out)
     return 0;
 }
 
-/* redis://host[:port][/db][?timeout_ms=N]; host may be [v6]. */
+/* redis://[[user:]password@]host[:port][/db][?timeout_ms=N]; host may
+ * be [v6]. */
 static int
 parse_spec(bast_replay_redis *r, const char *spec, char *err, size_t errlen)
 {
-    const char *p = spec + 8, *host, *end;
-    size_t hlen;
+    const char *p = spec + 8, *host, *end, *at;
+    size_t hlen, auth = strcspn(p, "/?");
     long v;
 
+    at = memchr(p, '@', auth);
+    if (at != NULL) {
+        const char *colon = memchr(p, ':', (size_t)(at - p));
+        size_t ulen = colon ? (size_t)(colon - p) : 0;
+        const char *pw = colon ? colon + 1 : p;
+        size_t plen = (size_t)(at - pw);
+        if (ulen >= sizeof(r->user) || plen == 0 || plen >= sizeof(r->pass))
+            goto bad;
+        memcpy(r->user, p, ulen);
+        r->user[ulen] = '\0';
+        memcpy(r->pass, pw, plen);
+        r->pass[plen] = '\0';
+        p = at + 1;
+    }
     if (*p == '[') {
         host = ++p;
         end = strchr(p, ']');
@@ -111,9 +129,11 @@ parse_spec(bast_replay_redis *r, const char *spec, char *err, size_t errlen)
         goto bad;
     return 0;
 bad:
+    /* never echo a password into a log line */
     snprintf(err, errlen,
-             "replay: '%s': expected redis://host:port/db[?timeout_ms=N]",
-             spec);
+             "replay: '%s': expected "
+             "redis://[[user:]password@]host:port/db[?timeout_ms=N]",
+             strchr(spec, '@') ? "redis://..." : spec);
     return -1;
 }
 
@@ -131,6 +151,7 @@ bast__replay_redis_open(bast_replay_redis **out, const char *spec, char *err,
     r->port = 6379;
     r->timeout.tv_usec = 200 * 1000;
     if (parse_spec(r, spec, err, errlen) != 0) {
+        explicit_bzero(r, sizeof(*r));
         free(r);
         return -1;
     }
@@ -152,6 +173,18 @@ connect_one(bast_replay_redis *r)
         return NULL;
     if (c->err != 0 || redisSetTimeout(c, r->timeout) != REDIS_OK)
         goto fail;
+    if (r->pass[0] != '\0') {
+        rep = r->user[0] != '\0'
+                  ? redisCommand(c, "AUTH %s %s", r->user, r->pass)
+                  : redisCommand(c, "AUTH %s", r->pass);
+        if (rep == NULL)
+            goto fail;
+        if (rep->type != REDIS_REPLY_STATUS) {
+            freeReplyObject(rep);
+            goto fail;
+        }
+        freeReplyObject(rep);
+    }
     if (r->db != 0) {
         rep = redisCommand(c, "SELECT %ld", r->db);
         if (rep == NULL)
@@ -272,5 +305,6 @@ bast__replay_redis_close(bast_replay_redis *r)
     for (i = 0; i < r->npool; i++)
         redisFree(r->pool[i]);
     pthread_mutex_destroy(&r->lock);
+    explicit_bzero(r, sizeof(*r));
     free(r);
 }

@@ -111,7 +111,7 @@ test_specs(void)
                                 "redis://h:99999/0",
                                 "redis://h:1/0?bogus=1",
                                 "redis://h:1/x",
-                                "redis://u:p@h:1/0",
+                                "redis://u:@h:1/0",
                                 "redis://h:1/0?timeout_ms=0"};
     bast_replay *rs = NULL;
     char err[256];
@@ -185,19 +185,25 @@ test_threads(void)
 }
 
 static int
-redis_start(int port)
+redis_start_args(int port, const char *extra)
 {
-    char cmd[512];
+    char cmd[700];
 
     snprintf(cmd, sizeof(cmd),
-             "redis-server --port %d --bind 127.0.0.1 --save '' "
+             "redis-server --port %d --bind 127.0.0.1 --save '' %s "
              "--appendonly no --daemonize yes --pidfile %s/redis.pid "
              "--logfile %s/redis.log >/dev/null 2>&1 && "
              "for i in $(seq 50); do redis-cli -p %d ping >/dev/null 2>&1 "
              "&& exit 0; sleep 0.1; done; exit 1",
-             port, getenv("TESTDIR") ? getenv("TESTDIR") : "/tmp",
+             port, extra, getenv("TESTDIR") ? getenv("TESTDIR") : "/tmp",
              getenv("TESTDIR") ? getenv("TESTDIR") : "/tmp", port);
     return system(cmd) == 0;
+}
+
+static int
+redis_start(int port)
+{
+    return redis_start_args(port, "");
 }
 
 static void
@@ -247,6 +253,49 @@ test_redis(void)
     bast__replay_close(rs);
 }
 
+static void
+test_redis_auth(void)
+{
+    bast_replay *ok = NULL, *bad = NULL, *none = NULL;
+    char err[256], spec[160];
+    int port = free_port();
+
+    if (system("command -v redis-server >/dev/null 2>&1") != 0)
+        return;
+    check(redis_start_args(port, "--requirepass 'pw-0123456789'"),
+          "redis-server with requirepass started");
+    snprintf(spec, sizeof(spec), "redis://:pw-0123456789@127.0.0.1:%d/0", port);
+    check(bast__replay_open(&ok, spec, err, sizeof(err)) == 0,
+          "spec with a password opens");
+    snprintf(spec, sizeof(spec), "redis://default:wrong@127.0.0.1:%d/0", port);
+    check(bast__replay_open(&bad, spec, err, sizeof(err)) == 0,
+          "spec with user and password opens");
+    snprintf(spec, sizeof(spec), "redis://127.0.0.1:%d/0", port);
+    check(bast__replay_open(&none, spec, err, sizeof(err)) == 0,
+          "spec without a password opens");
+    check(chk(ok, "a/1", 10, 1) == BAST_REPLAY_FRESH &&
+              chk(ok, "a/1", 10, 1) == BAST_REPLAY_SEEN,
+          "right password: fresh then seen");
+    check(chk(bad, "a/2", 10, 1) == BAST_REPLAY_UNAVAILABLE,
+          "wrong password: unavailable");
+    check(chk(none, "a/3", 10, 1) == BAST_REPLAY_UNAVAILABLE,
+          "no password: unavailable");
+    bast__replay_close(bad);
+    check(bast__replay_open(&bad, "redis://:s3cret@h:x/0", err, sizeof(err)) !=
+                  0 &&
+              strstr(err, "s3cret") == NULL,
+          "a bad spec's message does not show the password");
+    snprintf(spec, sizeof(spec),
+             "redis-cli -p %d -a pw-0123456789 --no-auth-warning shutdown "
+             "nosave >/dev/null 2>&1",
+             port);
+    if (system(spec) != 0)
+        printf("# redis-cli shutdown reported failure\n");
+    bast__replay_close(ok);
+    bast__replay_close(bad);
+    bast__replay_close(none);
+}
+
 int
 main(void)
 {
@@ -255,5 +304,6 @@ main(void)
     test_specs();
     test_threads();
     test_redis();
+    test_redis_auth();
     return failures ? 1 : 0;
 }
