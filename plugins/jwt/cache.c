@@ -71,8 +71,8 @@ slot(jwt_cache *c, const unsigned char d[32], shard **sh)
 }
 
 int
-jwt_cache_hit(jwt_cache *c, const unsigned char digest[32],
-              unsigned long gen, int64_t now)
+jwt_cache_hit(jwt_cache *c, const unsigned char digest[32], unsigned long gen,
+              int64_t now)
 {
     shard *sh;
     entry *e = slot(c, digest, &sh);
@@ -87,8 +87,8 @@ jwt_cache_hit(jwt_cache *c, const unsigned char digest[32],
 }
 
 void
-jwt_cache_put(jwt_cache *c, const unsigned char digest[32],
-              unsigned long gen, int64_t exp)
+jwt_cache_put(jwt_cache *c, const unsigned char digest[32], unsigned long gen,
+              int64_t exp)
 {
     shard *sh;
     entry *e = slot(c, digest, &sh);

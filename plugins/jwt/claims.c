@@ -77,8 +77,10 @@ audience_ok(const jwt_rules *r, json_t *aud)
         if (!json_is_string(a))
             return 0; /* a malformed member spoils the claim */
     }
-    json_array_foreach(aud, i, a) for (j = 0; j < r->naud; j++) if (
-        strcmp(json_string_value(a), r->audience[j]) == 0) return 1;
+    json_array_foreach(aud, i,
+                       a) for (j = 0; j < r->naud;
+                               j++) if (strcmp(json_string_value(a),
+                                               r->audience[j]) == 0) return 1;
     return 0;
 }
 
@@ -99,8 +101,7 @@ cert_thumbprint(const char *pem, char *out, size_t outlen)
 }
 
 static int
-check_cnf(const jwt_rules *r, json_t *claims, const char *pem,
-          jwt_verdict *v)
+check_cnf(const jwt_rules *r, json_t *claims, const char *pem, jwt_verdict *v)
 {
     json_t *cnf = json_object_get(claims, "cnf");
     json_t *x5t = cnf ? json_object_get(cnf, "x5t#S256") : NULL;
@@ -129,8 +130,8 @@ check_cnf(const jwt_rules *r, json_t *claims, const char *pem,
 }
 
 int
-jwt_check_claims(const jwt_rules *r, json_t *c, int64_t now,
-                 const char *pem, jwt_verdict *v)
+jwt_check_claims(const jwt_rules *r, json_t *c, int64_t now, const char *pem,
+                 jwt_verdict *v)
 {
     int64_t exp = 0, nbf = 0, iat = 0;
     int has_exp = numeric_date(c, "exp", &exp);
@@ -208,8 +209,7 @@ split_scopes(const char *s, char *buf, size_t buflen, size_t *used,
 }
 
 int
-jwt_scopes(json_t *c, char *buf, size_t buflen, const char **out,
-           size_t max)
+jwt_scopes(json_t *c, char *buf, size_t buflen, const char **out, size_t max)
 {
     json_t *scope = json_object_get(c, "scope");
     json_t *scp = json_object_get(c, "scp");
@@ -218,12 +218,12 @@ jwt_scopes(json_t *c, char *buf, size_t buflen, const char **out,
 
     if (scope) {
         if (!json_is_string(scope) ||
-            split_scopes(json_string_value(scope), buf, buflen, &used, out,
-                         max, &cnt) < 0)
+            split_scopes(json_string_value(scope), buf, buflen, &used, out, max,
+                         &cnt) < 0)
             return -1;
     } else if (json_is_string(scp)) {
-        if (split_scopes(json_string_value(scp), buf, buflen, &used, out,
-                         max, &cnt) < 0)
+        if (split_scopes(json_string_value(scp), buf, buflen, &used, out, max,
+                         &cnt) < 0)
             return -1;
     } else if (json_is_array(scp)) {
         json_array_foreach(scp, i, s)

@@ -148,8 +148,8 @@ jwt_extract(const jwt_where *w, const bast_request *req, const char **tok,
     if (w->cookie) {
         n = bast_req_header_count(req, "Cookie");
         for (i = 0; i < n; i++)
-            if (from_cookies(bast_req_header(req, "Cookie", i), w->cookie,
-                             &f) < 0) {
+            if (from_cookies(bast_req_header(req, "Cookie", i), w->cookie, &f) <
+                0) {
                 *why = "token cookie does not hold one token";
                 return BAST_RES_MALFORMED;
             }

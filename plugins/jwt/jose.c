@@ -85,8 +85,8 @@ jwt_token_parse(const char *tok, size_t len, jwt_token *t, const char **why)
         *why = "JOSE header: bad or oversized base64url";
         return -1;
     }
-    n = bast_b64_decode(sig, (size_t)(tok + len - sig), t->sig,
-                        sizeof(t->sig), BAST_B64_URL | BAST_B64_NOPAD);
+    n = bast_b64_decode(sig, (size_t)(tok + len - sig), t->sig, sizeof(t->sig),
+                        BAST_B64_URL | BAST_B64_NOPAD);
     if (n <= 0) {
         *why = "signature: bad base64url";
         return -1;
@@ -133,8 +133,8 @@ json_t *
 jwt_token_claims(const jwt_token *t, const char **why)
 {
     char buf[JWT_MAX_TOKEN];
-    long n = bast_b64_decode(t->payload_b64, t->payload_len, buf,
-                             sizeof(buf), BAST_B64_URL | BAST_B64_NOPAD);
+    long n = bast_b64_decode(t->payload_b64, t->payload_len, buf, sizeof(buf),
+                             BAST_B64_URL | BAST_B64_NOPAD);
     if (n <= 0) {
         *why = "payload: bad base64url";
         return NULL;

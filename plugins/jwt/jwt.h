@@ -17,19 +17,24 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
-#define JWT_MAX_TOKEN 8192   /* DESIGN.md: tokens over 8 KiB are refused */
-#define JWT_MAX_HEADER 2048  /* decoded JOSE header */
-#define JWT_MAX_SIG 1024     /* RSA 8192 */
-#define JWT_MAX_DEPTH 16     /* JSON nesting in header and claims */
+#define JWT_MAX_TOKEN 8192  /* DESIGN.md: tokens over 8 KiB are refused */
+#define JWT_MAX_HEADER 2048 /* decoded JOSE header */
+#define JWT_MAX_SIG 1024    /* RSA 8192 */
+#define JWT_MAX_DEPTH 16    /* JSON nesting in header and claims */
 #define JWT_MAX_KID 256
-#define JWT_MAX_KEYS 64      /* keys in one JWKS */
+#define JWT_MAX_KEYS 64 /* keys in one JWKS */
 #define JWT_MAX_JWKS (1 << 20)
-#define JWT_MAX_LIST 32      /* audiences, scopes, claim names in options */
+#define JWT_MAX_LIST 32 /* audiences, scopes, claim names in options */
 
 /* ---- algorithms (alg.c) ---------------------------------------------- */
 
-enum jwt_family { JWT_FAM_HMAC, JWT_FAM_RSA, JWT_FAM_PSS, JWT_FAM_EC,
-                  JWT_FAM_ED };
+enum jwt_family {
+    JWT_FAM_HMAC,
+    JWT_FAM_RSA,
+    JWT_FAM_PSS,
+    JWT_FAM_EC,
+    JWT_FAM_ED
+};
 enum jwt_hash { JWT_SHA256, JWT_SHA384, JWT_SHA512, JWT_NHASH };
 
 typedef struct jwt_alg {
@@ -52,9 +57,9 @@ unsigned jwt_alg_family_mask(int family, int hash_or_minus1);
 /* ---- keys (keys.c) --------------------------------------------------- */
 
 typedef struct jwt_key {
-    char *kid;           /* NULL when the key has none */
-    unsigned algs;       /* algorithms this key may verify (its kty/crv) */
-    EVP_PKEY *pkey;      /* RSA, EC, Ed25519 */
+    char *kid;      /* NULL when the key has none */
+    unsigned algs;  /* algorithms this key may verify (its kty/crv) */
+    EVP_PKEY *pkey; /* RSA, EC, Ed25519 */
     EVP_MAC_CTX *mac[JWT_NHASH]; /* HMAC: one keyed template per hash */
     /* asymmetric: one verify context per algorithm, initialised at load
      * (key, prefetched digest, PSS padding) and only ever copied from:
@@ -81,14 +86,12 @@ void jwt_keyset_unref(jwt_keyset *ks);
 /* Parse a JWKS document; keys of unsupported types or use=enc are skipped,
  * a broken key of a supported type fails the whole set.  `allowed` limits
  * every key's algorithms.  Returns 0 or -1 with a message. */
-int jwt_keyset_add_jwks(jwt_keyset *ks, const jwt_crypto *cr,
-                        const char *text, size_t len, unsigned allowed,
-                        char *err, size_t errlen);
+int jwt_keyset_add_jwks(jwt_keyset *ks, const jwt_crypto *cr, const char *text,
+                        size_t len, unsigned allowed, char *err, size_t errlen);
 /* A PEM public key (SPKI or certificate) for the algorithms of `allowed`
  * its type permits. */
-int jwt_keyset_add_pem(jwt_keyset *ks, const jwt_crypto *cr,
-                       const char *path, unsigned allowed, char *err,
-                       size_t errlen);
+int jwt_keyset_add_pem(jwt_keyset *ks, const jwt_crypto *cr, const char *path,
+                       unsigned allowed, char *err, size_t errlen);
 /* An HMAC secret (raw bytes of a file); shorter than a hash's output is
  * refused for that hash. */
 int jwt_keyset_add_secret(jwt_keyset *ks, const jwt_crypto *cr,
@@ -115,16 +118,16 @@ int jwt_sig_verify(jwt_sig *s, int alg, const jwt_key *k,
 /* ---- the token (jose.c) ---------------------------------------------- */
 
 typedef struct jwt_token {
-    const char *input;      /* header.payload, signed bytes */
+    const char *input; /* header.payload, signed bytes */
     size_t inlen;
     const char *payload_b64;
     size_t payload_len;
     unsigned char sig[JWT_MAX_SIG];
     size_t siglen;
-    json_t *hdr;            /* owned */
-    int alg;                /* index in jwt_algs */
-    const char *kid;        /* borrowed from hdr, or NULL */
-    const char *typ;        /* borrowed from hdr, or NULL */
+    json_t *hdr;     /* owned */
+    int alg;         /* index in jwt_algs */
+    const char *kid; /* borrowed from hdr, or NULL */
+    const char *typ; /* borrowed from hdr, or NULL */
 } jwt_token;
 
 /* Split and decode; the header is parsed, the payload is not (the claims
@@ -140,9 +143,9 @@ json_t *jwt_json_object(const char *text, size_t len, const char **why);
 /* ---- extraction (extract.c) ------------------------------------------ */
 
 typedef struct jwt_where {
-    const char *header;  /* token_header, or NULL */
-    const char *cookie;  /* token_cookie, or NULL */
-    int query;           /* allow_query_token */
+    const char *header; /* token_header, or NULL */
+    const char *cookie; /* token_cookie, or NULL */
+    int query;          /* allow_query_token */
 } jwt_where;
 
 /* BAST_RES_SUCCESS with the token, BAST_RES_ABSENT, or BAST_RES_MALFORMED
@@ -161,20 +164,19 @@ typedef struct jwt_rules {
     size_t nrequired;
     const char *scopes[JWT_MAX_LIST]; /* required_scopes */
     size_t nscopes;
-    const char *scopes_text;          /* for the challenge */
-    long long leeway, max_lifetime;   /* max_lifetime 0: no limit */
+    const char *scopes_text;        /* for the challenge */
+    long long leeway, max_lifetime; /* max_lifetime 0: no limit */
     int require_exp, require_cnf;
 } jwt_rules;
 
 typedef struct jwt_verdict {
     bast_res res;
-    const char *error;  /* invalid_token, token_expired, ... */
-    const char *why;    /* description */
+    const char *error; /* invalid_token, token_expired, ... */
+    const char *why;   /* description */
 } jwt_verdict;
 
 /* Header checks that do not need the key (typ, crit). */
-int jwt_check_header(const jwt_rules *r, const jwt_token *t,
-                     jwt_verdict *v);
+int jwt_check_header(const jwt_rules *r, const jwt_token *t, jwt_verdict *v);
 /* Time, issuer, audience, required claims, cnf binding. */
 int jwt_check_claims(const jwt_rules *r, json_t *claims, int64_t now,
                      const char *peer_cert_pem, jwt_verdict *v);
@@ -199,8 +201,7 @@ typedef struct jwt_remote_conf {
     const bast_instance *inst;
 } jwt_remote_conf;
 
-jwt_remote *jwt_remote_open(const jwt_remote_conf *c, char *err,
-                            size_t errlen);
+jwt_remote *jwt_remote_open(const jwt_remote_conf *c, char *err, size_t errlen);
 void jwt_remote_close(jwt_remote *r);
 /* The current key set (a reference the caller drops), or NULL when no
  * fetch ever succeeded. */
@@ -235,7 +236,7 @@ typedef struct jwt_inst {
     const bast_instance *inst;
     jwt_crypto cr;
     jwt_sig *sig;
-    jwt_keyset *keys;   /* from files; NULL when only jwks_uri */
+    jwt_keyset *keys; /* from files; NULL when only jwks_uri */
     jwt_remote *remote;
     jwt_denylist *deny;
     jwt_cache *cache;

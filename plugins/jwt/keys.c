@@ -22,8 +22,7 @@
 
 #define MIN_RSA_BITS 2048 /* RFC 7518 §3.3 */
 
-static const char *const hash_names[JWT_NHASH] = {"SHA256", "SHA384",
-                                                  "SHA512"};
+static const char *const hash_names[JWT_NHASH] = {"SHA256", "SHA384", "SHA512"};
 
 jwt_keyset *
 jwt_keyset_new(void)
@@ -82,8 +81,7 @@ templates(jwt_key *k, const jwt_crypto *cr)
             return -1;
         if (a->family == JWT_FAM_PSS &&
             (EVP_PKEY_CTX_set_rsa_padding(pc, RSA_PKCS1_PSS_PADDING) <= 0 ||
-             EVP_PKEY_CTX_set_rsa_pss_saltlen(pc, RSA_PSS_SALTLEN_DIGEST) <=
-                 0))
+             EVP_PKEY_CTX_set_rsa_pss_saltlen(pc, RSA_PSS_SALTLEN_DIGEST) <= 0))
             return -1;
     }
     return 0;
@@ -217,8 +215,8 @@ ed_from_jwk(json_t *jwk, const char **why)
     EVP_PKEY *pkey = NULL;
     if (xl != 32)
         *why = "OKP key: x must be 32 bytes";
-    else if (!(pkey = EVP_PKEY_new_raw_public_key_ex(NULL, "ED25519", NULL,
-                                                      x, 32)))
+    else if (!(pkey = EVP_PKEY_new_raw_public_key_ex(NULL, "ED25519", NULL, x,
+                                                     32)))
         *why = "OKP key: rejected by OpenSSL";
     return pkey;
 }
@@ -235,12 +233,11 @@ hmac_templates(jwt_key *k, const jwt_crypto *cr, const unsigned char *sec,
         /* RFC 7518 §3.2: a key at least as long as the hash output */
         if (len < a->size)
             continue;
-        p[0] = OSSL_PARAM_construct_utf8_string(
-            OSSL_MAC_PARAM_DIGEST, (char *)hash_names[a->hash], 0);
+        p[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+                                                (char *)hash_names[a->hash], 0);
         p[1] = OSSL_PARAM_construct_end();
         k->mac[a->hash] = EVP_MAC_CTX_new(cr->hmac);
-        if (!k->mac[a->hash] ||
-            !EVP_MAC_init(k->mac[a->hash], sec, len, p))
+        if (!k->mac[a->hash] || !EVP_MAC_init(k->mac[a->hash], sec, len, p))
             return -1;
         k->algs |= JWT_ALG_BIT(i);
     }
@@ -249,8 +246,8 @@ hmac_templates(jwt_key *k, const jwt_crypto *cr, const unsigned char *sec,
 
 int
 jwt_keyset_add_secret(jwt_keyset *ks, const jwt_crypto *cr,
-                      const unsigned char *secret, size_t len,
-                      unsigned allowed, char *err, size_t errlen)
+                      const unsigned char *secret, size_t len, unsigned allowed,
+                      char *err, size_t errlen)
 {
     jwt_key k = {0};
     unsigned hs = allowed & jwt_alg_family_mask(JWT_FAM_HMAC, -1);
@@ -261,8 +258,8 @@ jwt_keyset_add_secret(jwt_keyset *ks, const jwt_crypto *cr,
     for (int i = 0; i < JWT_NALGS; i++)
         if ((hs & JWT_ALG_BIT(i)) && len < jwt_algs[i].size) {
             snprintf(err, errlen,
-                     "secret of %zu bytes is shorter than %s needs (%zu)",
-                     len, jwt_algs[i].name, jwt_algs[i].size);
+                     "secret of %zu bytes is shorter than %s needs (%zu)", len,
+                     jwt_algs[i].name, jwt_algs[i].size);
             return -1;
         }
     if (hmac_templates(&k, cr, secret, len, hs) < 0) {
@@ -289,8 +286,7 @@ pkey_algs(EVP_PKEY *pkey, const char **why)
     if (EVP_PKEY_is_a(pkey, "EC")) {
         char group[32];
         size_t gl = 0;
-        if (!EVP_PKEY_get_utf8_string_param(pkey,
-                                            OSSL_PKEY_PARAM_GROUP_NAME,
+        if (!EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME,
                                             group, sizeof(group), &gl))
             return 0;
         for (int i = 0; i < JWT_NALGS; i++)
@@ -325,8 +321,8 @@ add_jwk(jwt_keyset *ks, const jwt_crypto *cr, json_t *jwk, unsigned allowed,
         *why = "a key without kty";
         return -1;
     }
-    if (use && (!json_is_string(use) ||
-                strcmp(json_string_value(use), "sig") != 0))
+    if (use &&
+        (!json_is_string(use) || strcmp(json_string_value(use), "sig") != 0))
         return 1;
     if (ops) {
         size_t i;

@@ -18,20 +18,38 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const known[] = {
-    "algorithms", "jwks_file", "jwks_uri", "jwks_refresh",
-    "jwks_min_interval", "jwks_timeout", "public_key", "hmac_secret_file",
-    "issuer", "audience", "leeway", "max_lifetime", "typ", "require_exp",
-    "required_claims", "required_scopes", "identity_claim", "copy_claims",
-    "token_header", "token_cookie", "allow_query_token", "require_cnf",
-    "jti_denylist", "jti_once", "cache_size", NULL};
+static const char *const known[] = {"algorithms",
+                                    "jwks_file",
+                                    "jwks_uri",
+                                    "jwks_refresh",
+                                    "jwks_min_interval",
+                                    "jwks_timeout",
+                                    "public_key",
+                                    "hmac_secret_file",
+                                    "issuer",
+                                    "audience",
+                                    "leeway",
+                                    "max_lifetime",
+                                    "typ",
+                                    "require_exp",
+                                    "required_claims",
+                                    "required_scopes",
+                                    "identity_claim",
+                                    "copy_claims",
+                                    "token_header",
+                                    "token_cookie",
+                                    "allow_query_token",
+                                    "require_cnf",
+                                    "jti_denylist",
+                                    "jti_once",
+                                    "cache_size",
+                                    NULL};
 
 static char *
 keep(jwt_inst *ji, const char *s)
 {
     char *c;
-    if (ji->npool == sizeof(ji->pool) / sizeof(ji->pool[0]) ||
-        !(c = strdup(s)))
+    if (ji->npool == sizeof(ji->pool) / sizeof(ji->pool[0]) || !(c = strdup(s)))
         return NULL;
     ji->pool[ji->npool++] = c;
     return c;
@@ -78,9 +96,8 @@ jwt_close(void *state)
 }
 
 static int
-read_secret(const bast_instance *inst, const bast_option *o,
-            unsigned char *buf, size_t cap, size_t *len, char *err,
-            size_t errlen)
+read_secret(const bast_instance *inst, const bast_option *o, unsigned char *buf,
+            size_t cap, size_t *len, char *err, size_t errlen)
 {
     char path[4096], msg[256];
     FILE *f;
@@ -164,8 +181,7 @@ jwt_open(const bast_instance *inst, const bast_option *opts, size_t nopts,
          void **state, char *err, size_t errlen)
 {
 #define OPT(k) bast_opts_get(opts, nopts, k)
-    static const char *const hashes[JWT_NHASH] = {"SHA256", "SHA384",
-                                                  "SHA512"};
+    static const char *const hashes[JWT_NHASH] = {"SHA256", "SHA384", "SHA512"};
     const bast_option *o, *o_jwks = OPT("jwks_file"), *o_uri = OPT("jwks_uri");
     const bast_option *o_pem = OPT("public_key");
     const bast_option *o_sec = OPT("hmac_secret_file");
@@ -204,8 +220,8 @@ jwt_open(const bast_instance *inst, const bast_option *opts, size_t nopts,
         goto fail;
     } else {
         /* key sets alone: every asymmetric algorithm; HMAC only by name */
-        ji->allowed = ~jwt_alg_family_mask(JWT_FAM_HMAC, -1) &
-                      ((1u << JWT_NALGS) - 1);
+        ji->allowed =
+            ~jwt_alg_family_mask(JWT_FAM_HMAC, -1) & ((1u << JWT_NALGS) - 1);
     }
 
     for (int h = 0; h < JWT_NHASH; h++)
@@ -240,8 +256,7 @@ jwt_open(const bast_instance *inst, const bast_option *opts, size_t nopts,
         char msg[200];
         int rc = read_secret(inst, o_sec, sec, sizeof(sec), &sl, err, errlen);
         if (rc == 0 && jwt_keyset_add_secret(ji->keys, &ji->cr, sec, sl,
-                                             ji->allowed, msg,
-                                             sizeof(msg)) < 0)
+                                             ji->allowed, msg, sizeof(msg)) < 0)
             rc = bast_opt_error(o_sec, err, errlen, "%s", msg);
         OPENSSL_cleanse(sec, sizeof(sec));
         if (rc < 0)
@@ -251,14 +266,11 @@ jwt_open(const bast_instance *inst, const bast_option *opts, size_t nopts,
     if ((o = OPT("leeway")) &&
         bast_opt_duration(o, 0, 3600, &ji->rules.leeway, err, errlen) < 0)
         goto fail;
-    if (opt_dur(OPT("max_lifetime"), 1, 366LL * 86400,
-                &ji->rules.max_lifetime, err, errlen) < 0 ||
-        opt_flag(OPT("require_exp"), &ji->rules.require_exp, err, errlen) <
-            0 ||
-        opt_flag(OPT("require_cnf"), &ji->rules.require_cnf, err, errlen) <
-            0 ||
-        opt_flag(OPT("allow_query_token"), &ji->where.query, err, errlen) <
-            0 ||
+    if (opt_dur(OPT("max_lifetime"), 1, 366LL * 86400, &ji->rules.max_lifetime,
+                err, errlen) < 0 ||
+        opt_flag(OPT("require_exp"), &ji->rules.require_exp, err, errlen) < 0 ||
+        opt_flag(OPT("require_cnf"), &ji->rules.require_cnf, err, errlen) < 0 ||
+        opt_flag(OPT("allow_query_token"), &ji->where.query, err, errlen) < 0 ||
         opt_flag(OPT("jti_once"), &ji->jti_once, err, errlen) < 0)
         goto fail;
     if ((o = OPT("issuer")) && !(ji->rules.issuer = keep(ji, o->value)))
@@ -276,16 +288,14 @@ jwt_open(const bast_instance *inst, const bast_option *opts, size_t nopts,
         split(ji, o, ji->rules.audience, &ji->rules.naud, err, errlen) < 0)
         goto fail;
     if ((o = OPT("required_claims")) &&
-        split(ji, o, ji->rules.required, &ji->rules.nrequired, err,
-              errlen) < 0)
+        split(ji, o, ji->rules.required, &ji->rules.nrequired, err, errlen) < 0)
         goto fail;
     if ((o = OPT("copy_claims")) &&
         split(ji, o, ji->copy, &ji->ncopy, err, errlen) < 0)
         goto fail;
     if ((o = OPT("required_scopes"))) {
         if (!(ji->rules.scopes_text = keep(ji, o->value)) ||
-            split(ji, o, ji->rules.scopes, &ji->rules.nscopes, err,
-                  errlen) < 0)
+            split(ji, o, ji->rules.scopes, &ji->rules.nscopes, err, errlen) < 0)
             goto fail;
         for (const char *p = ji->rules.scopes_text; *p; p++)
             if (*p == '"' || *p == '\\') {
@@ -320,8 +330,8 @@ jwt_open(const bast_instance *inst, const bast_option *opts, size_t nopts,
         }
         if (opt_dur(OPT("jwks_refresh"), 1, 7 * 86400, &rc.refresh, err,
                     errlen) < 0 ||
-            opt_dur(OPT("jwks_min_interval"), 1, 86400, &rc.min_interval,
-                    err, errlen) < 0 ||
+            opt_dur(OPT("jwks_min_interval"), 1, 86400, &rc.min_interval, err,
+                    errlen) < 0 ||
             opt_dur(OPT("jwks_timeout"), 1, 60, &rc.timeout, err, errlen) < 0)
             goto fail;
         if (rc.min_interval > rc.refresh)
@@ -336,7 +346,7 @@ jwt_open(const bast_instance *inst, const bast_option *opts, size_t nopts,
         }
     } else if (OPT("jwks_refresh") || OPT("jwks_min_interval") ||
                OPT("jwks_timeout")) {
-        o = OPT("jwks_refresh") ? OPT("jwks_refresh")
+        o = OPT("jwks_refresh")        ? OPT("jwks_refresh")
             : OPT("jwks_min_interval") ? OPT("jwks_min_interval")
                                        : OPT("jwks_timeout");
         bast_opt_error(o, err, errlen, "only with jwks_uri");
@@ -356,7 +366,6 @@ fail:
     return -1;
 #undef OPT
 }
-
 
 BAST_PLUGIN_DEFINE(BAST_CAP_THREADSAFE, "jwt", BAST_VERSION, jwt_open,
                    jwt_verify, jwt_close, NULL);

@@ -21,9 +21,9 @@
 struct jwt_remote {
     jwt_remote_conf c;
     char *uri;
-    pthread_mutex_t lock;       /* guards cur, next_at, last_try, stop */
+    pthread_mutex_t lock; /* guards cur, next_at, last_try, stop */
     pthread_cond_t wake;
-    pthread_mutex_t fetching;   /* one fetch at a time */
+    pthread_mutex_t fetching; /* one fetch at a time */
     jwt_keyset *cur;
     unsigned long gen;
     long long next_at, last_try; /* monotonic seconds */
@@ -110,8 +110,7 @@ fetch(jwt_remote *r, long long *max_age, char *err, size_t errlen)
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_TIMEOUT, (long)r->c.timeout);
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, (long)r->c.timeout);
-    curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE,
-                     (curl_off_t)JWT_MAX_JWKS);
+    curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)JWT_MAX_JWKS);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
@@ -160,8 +159,7 @@ fetch_and_plan(jwt_remote *r)
     pthread_mutex_unlock(&r->lock);
     rc = fetch(r, &age, err, sizeof(err));
     if (rc < 0) {
-        bast_log(r->c.inst, 4, "jwks_uri: %s; keeping the previous keys",
-                 err);
+        bast_log(r->c.inst, 4, "jwks_uri: %s; keeping the previous keys", err);
         wait = r->c.min_interval;
     } else {
         wait = age < 0 ? r->c.refresh : age;

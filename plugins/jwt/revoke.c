@@ -24,7 +24,7 @@ typedef struct dlset {
 struct jwt_denylist {
     char *path;
     pthread_rwlock_t lock;
-    dlset *set;           /* NULL when the file became unreadable */
+    dlset *set; /* NULL when the file became unreadable */
     struct stat st;
     pthread_mutex_t check;
     atomic_llong last_check; /* monotonic seconds */
@@ -144,8 +144,7 @@ maybe_reload(jwt_denylist *d)
     atomic_store(&d->last_check, now);
     if (stat(d->path, &st) < 0 || st.st_mtim.tv_sec != d->st.st_mtim.tv_sec ||
         st.st_mtim.tv_nsec != d->st.st_mtim.tv_nsec ||
-        st.st_size != d->st.st_size || st.st_ino != d->st.st_ino ||
-        !d->set) {
+        st.st_size != d->st.st_size || st.st_ino != d->st.st_ino || !d->set) {
         dlset *ns = load(d->path, &st), *old;
         pthread_rwlock_wrlock(&d->lock);
         old = d->set;

@@ -123,7 +123,8 @@ hmac_verify(const jwt_key *k, const jwt_alg *a, const unsigned char *in,
     /* the keyed template was prepared at load; a copy costs no fetch */
     if (!(c = EVP_MAC_CTX_dup(k->mac[a->hash])))
         return -1;
-    if (EVP_MAC_update(c, in, inlen) && EVP_MAC_final(c, mac, &maclen, sizeof(mac)))
+    if (EVP_MAC_update(c, in, inlen) &&
+        EVP_MAC_final(c, mac, &maclen, sizeof(mac)))
         ok = maclen == siglen && CRYPTO_memcmp(mac, sig, siglen) == 0;
     else
         ok = -1;

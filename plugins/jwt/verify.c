@@ -150,8 +150,7 @@ check_jti(jwt_inst *ji, json_t *claims, int64_t now, const char **error,
             return BAST_RES_DENY;
         }
         if (json_is_number(exp))
-            ttl = (long long)json_number_value(exp) - now +
-                  ji->rules.leeway;
+            ttl = (long long)json_number_value(exp) - now + ji->rules.leeway;
         if (ttl < 1)
             ttl = 1;
         if (ttl > 366LL * 86400)
@@ -243,8 +242,8 @@ jwt_verify(void *state, bast_call *call)
         res = challenge(ji, call, BAST_RES_DENY, "invalid_token", why);
         goto done;
     }
-    if (jwt_check_claims(&ji->rules, claims, now, bast_req_peer_cert(req),
-                         &v) < 0) {
+    if (jwt_check_claims(&ji->rules, claims, now, bast_req_peer_cert(req), &v) <
+        0) {
         res = challenge(ji, call, v.res, v.error, v.why);
         goto done;
     }
@@ -258,8 +257,8 @@ jwt_verify(void *state, bast_call *call)
         res = challenge(ji, call, res, error, why);
         goto done;
     }
-    nscopes = jwt_scopes(claims, scopebuf, sizeof(scopebuf), scopes,
-                         MAX_SCOPES);
+    nscopes =
+        jwt_scopes(claims, scopebuf, sizeof(scopebuf), scopes, MAX_SCOPES);
     if (nscopes < 0) {
         res = challenge(ji, call, BAST_RES_DENY, "invalid_token",
                         "scope or scp malformed");
@@ -271,15 +270,11 @@ jwt_verify(void *state, bast_call *call)
     }
     /* only now, when everything holds, may the token be remembered */
     exp = json_object_get(claims, "exp");
-    if (ji->cache && !cached && ji->keys && !ji->remote &&
-        json_is_number(exp))
-        jwt_cache_put(ji->cache, digest, gen,
-                      (int64_t)json_number_value(exp));
+    if (ji->cache && !cached && ji->keys && !ji->remote && json_is_number(exp))
+        jwt_cache_put(ji->cache, digest, gen, (int64_t)json_number_value(exp));
 
-    if (bast_call_set_identity(
-            call, json_string_value(json_object_get(claims,
-                                                    ji->identity_claim))) !=
-        0) {
+    if (bast_call_set_identity(call, json_string_value(json_object_get(
+                                         claims, ji->identity_claim))) != 0) {
         res = challenge(ji, call, BAST_RES_UNAVAILABLE, "internal_error",
                         "cannot record the identity");
         goto done;

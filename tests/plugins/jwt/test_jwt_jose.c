@@ -52,8 +52,7 @@ try_key(const jwt_key *k, void *arg)
 
 /* 1 when the token verifies with the key set restricted to `kid`. */
 static int
-verifies(jwt_sig *sig, const jwt_keyset *ks, const char *tok,
-         const char *kid)
+verifies(jwt_sig *sig, const jwt_keyset *ks, const char *tok, const char *kid)
 {
     jwt_token t;
     const char *why = NULL;
@@ -182,7 +181,8 @@ main(void)
         b64("{\"alg\":\"RS256\",\"kid\":7}", h, sizeof(h));
         snprintf(tok, sizeof(tok), "%s.%s.AAAA", h, p);
         check(!parses(tok), "refused", "numeric kid");
-        b64("{\"alg\":\"RS256\",\"x\":[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]}",
+        b64("{\"alg\":\"RS256\",\"x\":[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]"
+            "}",
             h, sizeof(h));
         snprintf(tok, sizeof(tok), "%s.%s.AAAA", h, p);
         check(!parses(tok), "refused", "header nested too deep");
