@@ -47,8 +47,7 @@ work(void *arg)
         pthread_rwlock_rdlock(&w->h->lock);
         if (bast_verify(w->h->ctx, w->h->app, req, &res) == BAST_ALLOW) {
             w->allow++;
-            snprintf(w->last, sizeof w->last, "%s",
-                     bast_result_identity(res));
+            snprintf(w->last, sizeof w->last, "%s", bast_result_identity(res));
         } else {
             w->deny++;
             snprintf(w->last, sizeof w->last, "deny:%d:%s",
