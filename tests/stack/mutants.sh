@@ -59,5 +59,9 @@ mutant reset-to-initial engine.c 's/impression = saved\[level\].impression;/impr
 mutant last-failure-wins engine.c 's/            if (impression != NEGATIVE) {/            if (1) {/'
 mutant jump-counts-lines engine.c 's/} while (i + 1 < n && h\[i + 1\].level > level);/} while (0);/'
 mutant include-as-substack config.c 's/int sub = e->kind == ENT_SUBSTACK;/int sub = 1;/'
+mutant filtered-module-runs verify.c 's/!bast__filter_match(in, call->req)/0/'
+mutant binding-ignores-failure control.c 's/{"binding", BAST_ACT_DONE, BAST_ACT_IGNORE, BAST_ACT_BAD}/{"binding", BAST_ACT_DONE, BAST_ACT_IGNORE, BAST_ACT_IGNORE}/'
+mutant requisite-as-required control.c 's/{"requisite", BAST_ACT_OK, BAST_ACT_IGNORE, BAST_ACT_DIE}/{"requisite", BAST_ACT_OK, BAST_ACT_IGNORE, BAST_ACT_BAD}/'
+mutant flags-case-sensitive control.c 's/strncasecmp(flags\[i\].name, text, len)/strncmp(flags[i].name, text, len)/'
 echo "$missed mutants missed"
 [ "$missed" -eq 0 ]

@@ -73,21 +73,44 @@ sg_pam_name(int code)
     }
 }
 
-/* A simple flag, sometimes in odd case (flags are case-insensitive). */
+/* bast's definitions of the flags (DESIGN.md), checked against libpam's
+ * by writing one side as the flag and the other as the bracket. */
+static const char *const flag_brackets[] = {
+    "[success=ok ignore=ignore default=bad]",
+    "[success=ok ignore=ignore default=die]", "[success=done default=ignore]",
+    "[success=ok default=ignore]"};
+static const char binding_bracket[] =
+    "[success=done ignore=ignore default=bad]";
+
+static void
+odd_case(char *buf, sg_rng *r)
+{
+    if (sg_below(r, 10) == 0)
+        for (size_t i = 0; buf[i]; i++)
+            if (sg_below(r, 2))
+                buf[i] = (char)(buf[i] - 'a' + 'A');
+}
+
+/* A simple flag, sometimes in odd case (flags are case-insensitive),
+ * sometimes spelt as bast's bracket on one side, and now and then bast's
+ * `binding` against its libpam bracket. */
 static void
 gen_flag(sg_entry *e, sg_rng *r)
 {
-    const char *f = flags[sg_below(r, 4)];
+    int fi = sg_below(r, 5), spell = sg_below(r, 4);
     char buf[32];
-    size_t i;
 
-    snprintf(buf, sizeof(buf), "%s", f);
-    if (sg_below(r, 10) == 0)
-        for (i = 0; buf[i]; i++)
-            if (sg_below(r, 2))
-                buf[i] = (char)(buf[i] - 'a' + 'A');
-    snprintf(e->bast_ctl, SG_CTL, "%s", buf);
-    snprintf(e->pam_ctl, SG_CTL, "%s", buf);
+    if (fi == 4) {
+        snprintf(buf, sizeof(buf), "binding");
+        odd_case(buf, r);
+        snprintf(e->bast_ctl, SG_CTL, "%s", buf);
+        snprintf(e->pam_ctl, SG_CTL, "%s", binding_bracket);
+        return;
+    }
+    snprintf(buf, sizeof(buf), "%s", flags[fi]);
+    odd_case(buf, r);
+    snprintf(e->bast_ctl, SG_CTL, "%s", spell == 0 ? flag_brackets[fi] : buf);
+    snprintf(e->pam_ctl, SG_CTL, "%s", spell == 1 ? flag_brackets[fi] : buf);
 }
 
 /* A bracket with a random subset of values (duplicates and a default in
@@ -194,7 +217,9 @@ gen_entry(sg_stack *st, sg_rng *r, int depth, sg_entry *e)
         if (e->target >= 0)
             return;
     }
-    e->kind = roll >= 16 && roll < 23 ? SG_MISSING : SG_MOD;
+    e->kind = roll >= 16 && roll < 23   ? SG_MISSING
+              : roll >= 23 && roll < 28 ? SG_FILTERED
+                                        : SG_MOD;
     e->id = st->nids++;
     /* Successes are common in real stacks and make the walk go further. */
     e->res = sg_below(r, 3) == 0 ? 1 : 1 + sg_below(r, SG_NRES);
@@ -267,6 +292,12 @@ write_bast(const sg_stack *st, const char *name, int fi, const char *dir)
             fprintf(fp, "\n[x%d]\nplugin = -nosuchplugin\ncontrol = %s\n",
                     e->id, e->bast_ctl);
             break;
+        case SG_FILTERED:
+            fprintf(fp,
+                    "\n[m%d]\nplugin = fixed\ncontrol = %s\nresult = %s\n"
+                    "methods = POST PUT\n",
+                    e->id, e->bast_ctl, bast_words[e->res]);
+            break;
         default:
             file_name(tn, sizeof(tn), name, e->target);
             fprintf(fp, "\n[f%d_%d]\n%s = %s\n", fi, i,
@@ -302,6 +333,10 @@ write_pam(const sg_stack *st, const char *name, int fi, const char *dir,
             fprintf(fp, "-auth %s /nonexistent/pam_nosuch_test.so id=%d\n",
                     e->pam_ctl, e->id);
             break;
+        case SG_FILTERED:
+            fprintf(fp, "auth %s %s ret=ignore id=%d notrace\n", e->pam_ctl,
+                    module, e->id);
+            break;
         default:
             file_name(tn, sizeof(tn), name, e->target);
             fprintf(fp, "auth %s %s/%s\n",
@@ -334,6 +369,9 @@ describe(const sg_stack *st, int fi, char *buf, size_t len, size_t at)
         if (e->kind == SG_MOD)
             w = snprintf(buf + at, len - at, "%s%s %s#%d", sep, e->bast_ctl,
                          bast_words[e->res], e->id);
+        else if (e->kind == SG_FILTERED)
+            w = snprintf(buf + at, len - at, "%s%s %s#%d(filtered out)", sep,
+                         e->bast_ctl, bast_words[e->res], e->id);
         else if (e->kind == SG_MISSING)
             w = snprintf(buf + at, len - at, "%s-%s missing#%d", sep,
                          e->bast_ctl, e->id);

@@ -18,11 +18,14 @@
 #define SG_CTL 200 /* control text */
 #define SG_NRES 7  /* bast results, in bast_res order from 1 */
 
-enum { SG_MOD, SG_MISSING, SG_INCLUDE, SG_SUBSTACK };
+/* SG_FILTERED: a module whose `methods` filter the request misses; bast
+ * answers ignore without running it, libpam runs a silent ret=ignore. */
+enum { SG_MOD, SG_MISSING, SG_FILTERED, SG_INCLUDE, SG_SUBSTACK };
+#define SG_IS_MODULE(kind) ((kind) <= SG_FILTERED)
 
 typedef struct sg_entry {
     int kind;
-    int id;     /* module id (SG_MOD, SG_MISSING); trace key */
+    int id;     /* module id (SG_IS_MODULE kinds); trace key */
     int res;    /* 1..7 as bast_res (SG_MOD) */
     int target; /* file index (SG_INCLUDE, SG_SUBSTACK) */
     char bast_ctl[SG_CTL];

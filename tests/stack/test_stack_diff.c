@@ -115,7 +115,7 @@ find_id(const sg_stack *st, int id)
 {
     for (int f = 0; f < st->nf; f++)
         for (int i = 0; i < st->f[f].n; i++)
-            if (st->f[f].e[i].kind <= SG_MISSING && st->f[f].e[i].id == id)
+            if (SG_IS_MODULE(st->f[f].e[i].kind) && st->f[f].e[i].id == id)
                 return &st->f[f].e[i];
     return NULL;
 }
@@ -326,7 +326,7 @@ shrink(sg_stack *st, const bast_request *req, const char *kind)
         }
         for (int f = 0; f < st->nf && !changed; f++) {
             for (int i = 0; i < st->f[f].n && !changed; i++) {
-                if (st->f[f].e[i].kind > SG_MISSING)
+                if (!SG_IS_MODULE(st->f[f].e[i].kind))
                     continue;
                 for (int k = 0; k < 8 && !changed; k++) {
                     *t = *st;
