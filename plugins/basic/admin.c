@@ -97,8 +97,7 @@ make_hash(const char *kind, const char *secret, char *out, size_t outlen)
     if (prefix == NULL)
         return -1;
     /* count 0: libcrypt's default cost; it draws the salt itself */
-    if (crypt_gensalt_rn(prefix, 0, NULL, 0, setting, sizeof(setting)) ==
-        NULL)
+    if (crypt_gensalt_rn(prefix, 0, NULL, 0, setting, sizeof(setting)) == NULL)
         return -1;
     cd = calloc(1, sizeof(*cd));
     if (cd == NULL)
@@ -208,9 +207,8 @@ cmd_list(const basic_users *u, int json)
         char *s;
         for (i = 0; a != NULL && i < u->n; i++)
             json_array_append_new(
-                a, json_pack("{s:s%,s:s,s:i}", "id", u->v[i].id,
-                             u->v[i].idlen, "hash",
-                             basic_hash_kind(u->v[i].hash), "line",
+                a, json_pack("{s:s%,s:s,s:i}", "id", u->v[i].id, u->v[i].idlen,
+                             "hash", basic_hash_kind(u->v[i].hash), "line",
                              u->v[i].line));
         s = a != NULL ? json_dumps(a, JSON_COMPACT) : NULL;
         json_decref(a);
@@ -284,8 +282,7 @@ basic_admin(void *state, const bast_instance *inst, int argc, char **argv)
         goto done;
     }
     if (exists && !replace) {
-        fprintf(stderr, "bast basic: client '%s' exists (use --replace)\n",
-                id);
+        fprintf(stderr, "bast basic: client '%s' exists (use --replace)\n", id);
         goto done;
     }
     if (read_secret(id, secret, sizeof(secret)) != 0 || secret[0] == '\0' ||
@@ -296,8 +293,9 @@ basic_admin(void *state, const bast_instance *inst, int argc, char **argv)
         goto done;
     }
     if (make_hash(kind, secret, hash, sizeof(hash)) != 0) {
-        fprintf(stderr, "bast basic: cannot hash with '%s' (bcrypt, "
-                        "yescrypt or sha512crypt)\n",
+        fprintf(stderr,
+                "bast basic: cannot hash with '%s' (bcrypt, "
+                "yescrypt or sha512crypt)\n",
                 kind);
         goto done;
     }

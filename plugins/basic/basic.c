@@ -175,8 +175,7 @@ static int
 same_file(const struct stat *a, const struct stat *b)
 {
     return a->st_ino == b->st_ino && a->st_dev == b->st_dev &&
-           a->st_size == b->st_size &&
-           a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
+           a->st_size == b->st_size && a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
            a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
 }
 
@@ -219,8 +218,7 @@ maybe_reload(basic *b)
     pthread_rwlock_unlock(&b->lock);
     pthread_mutex_unlock(&b->reload_mu);
     basic_users_free(old);
-    bast_log(b->inst, 6, "users_file %s reloaded: %zu clients", b->path,
-             nu->n);
+    bast_log(b->inst, 6, "users_file %s reloaded: %zu clients", b->path, nu->n);
 }
 
 /* ---- the success cache ------------------------------------------------- */

@@ -37,8 +37,8 @@ typedef struct basic_users {
 /* Load `path`.  A missing file gives an empty table when `missing_ok`.
  * On failure NULL with "path:line: why" in err.  `st` (may be NULL)
  * receives the file's identity (st_ino 0 when missing). */
-basic_users *basic_users_load(const char *path, int missing_ok,
-                              struct stat *st, char *err, size_t errlen);
+basic_users *basic_users_load(const char *path, int missing_ok, struct stat *st,
+                              char *err, size_t errlen);
 void basic_users_free(basic_users *u);
 const basic_user *basic_users_find(const basic_users *u, const char *id,
                                    size_t len);

@@ -55,8 +55,8 @@ basic_hash_refusal(const char *h)
                "$2b$";
     if (strncmp(h, "$2y$", 4) == 0 || strncmp(h, "$2b$", 4) == 0) {
         /* $2b$NN$ + 22 salt + 31 hash characters */
-        if (n != 60 || h[4] < '0' || h[4] > '3' || h[5] < '0' ||
-            h[5] > '9' || h[6] != '$' || !all_of(h + 7, ""))
+        if (n != 60 || h[4] < '0' || h[4] > '3' || h[5] < '0' || h[5] > '9' ||
+            h[6] != '$' || !all_of(h + 7, ""))
             return "malformed bcrypt hash";
         return NULL;
     }
@@ -250,16 +250,16 @@ done:
 }
 
 static int
-add_line(basic_users *u, char *line, int lineno, const char *path,
-         size_t *cap, char *err, size_t errlen)
+add_line(basic_users *u, char *line, int lineno, const char *path, size_t *cap,
+         char *err, size_t errlen)
 {
     char *colon = strrchr(line, ':');
     const char *why;
     size_t idlen;
 
     if (colon == NULL) {
-        snprintf(err, errlen, "%s:%d: no ':' between client id and hash",
-                 path, lineno);
+        snprintf(err, errlen, "%s:%d: no ':' between client id and hash", path,
+                 lineno);
         return -1;
     }
     idlen = (size_t)(colon - line);
@@ -335,8 +335,8 @@ basic_users_load(const char *path, int missing_ok, struct stat *st, char *err,
         if (len > 0 && line[len - 1] == '\r')
             line[--len] = '\0';
         if ((size_t)len > BASIC_MAX_LINE || strlen(line) != (size_t)len) {
-            snprintf(err, errlen, "%s:%d: line too long or holds a NUL",
-                     path, lineno);
+            snprintf(err, errlen, "%s:%d: line too long or holds a NUL", path,
+                     lineno);
             goto done;
         }
         if (len == 0 || line[0] == '#')
@@ -352,8 +352,9 @@ basic_users_load(const char *path, int missing_ok, struct stat *st, char *err,
     for (i = 1; i < u->n; i++) {
         if (cmp_user(&u->v[i - 1], &u->v[i]) == 0) {
             int a = u->v[i - 1].line, b = u->v[i].line;
-            snprintf(err, errlen, "%s:%d: client id repeated (first at line %d)",
-                     path, a > b ? a : b, a < b ? a : b);
+            snprintf(err, errlen,
+                     "%s:%d: client id repeated (first at line %d)", path,
+                     a > b ? a : b, a < b ? a : b);
             goto done;
         }
     }
@@ -365,8 +366,10 @@ done:
     if (f != NULL)
         fclose(f);
     if (ok && make_dummy(u) != 0) {
-        snprintf(err, errlen, "%s: libcrypt cannot hash with the file's "
-                 "first entry's settings", path);
+        snprintf(err, errlen,
+                 "%s: libcrypt cannot hash with the file's "
+                 "first entry's settings",
+                 path);
         ok = 0;
     }
     if (!ok) {

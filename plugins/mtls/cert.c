@@ -16,7 +16,6 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
-
 int
 mtls_blank(const char *s)
 {
@@ -50,7 +49,7 @@ count_blocks(const char *p)
 
 /* Parse PEM certificates, leaf first.  -1 on garbage or too many. */
 int
-mtls_parse_chain(const char *pem, X509 **leaf, STACK_OF(X509) **rest)
+mtls_parse_chain(const char *pem, X509 **leaf, STACK_OF(X509) * *rest)
 {
     int want = count_blocks(pem);
     BIO *bio = want > 0 ? BIO_new_mem_buf(pem, (int)strlen(pem)) : NULL;
@@ -130,8 +129,8 @@ mtls_name_text(const X509_NAME *name)
     if (b == NULL)
         return NULL;
     /* RFC 2253 form, UTF-8 kept rather than escaped. */
-    if (X509_NAME_print_ex(b, name, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) >=
-        0) {
+    if (X509_NAME_print_ex(b, name, 0,
+                           XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) >= 0) {
         n = BIO_get_mem_data(b, &p);
         if (n >= 0)
             r = strndup(p, (size_t)n);
@@ -179,13 +178,11 @@ mtls_identity_of(const mtls *m, X509 *leaf, const char *fp_hex)
         const X509_NAME *nm = X509_get_subject_name(leaf);
         int i, last = -1;
         /* The last CN is the most specific one. */
-        while ((i = X509_NAME_get_index_by_NID(nm, NID_commonName, last)) >=
-               0)
+        while ((i = X509_NAME_get_index_by_NID(nm, NID_commonName, last)) >= 0)
             last = i;
         if (last < 0)
             return NULL;
-        return utf8_of(
-            X509_NAME_ENTRY_get_data(X509_NAME_get_entry(nm, last)));
+        return utf8_of(X509_NAME_ENTRY_get_data(X509_NAME_get_entry(nm, last)));
     }
     int type = m->id_kind == ID_SAN_DNS   ? GEN_DNS
                : m->id_kind == ID_SAN_URI ? GEN_URI
@@ -232,14 +229,14 @@ mtls_pin_ok(const mtls *m, X509 *leaf, const unsigned char *cert_hash)
     }
     OPENSSL_free(der);
     for (i = 0; i < m->npins; i++)
-        ok |= CRYPTO_memcmp(m->pins[i].spki ? spki : cert_hash,
-                            m->pins[i].hash, 32) == 0;
+        ok |= CRYPTO_memcmp(m->pins[i].spki ? spki : cert_hash, m->pins[i].hash,
+                            32) == 0;
     return ok;
 }
 
 int
 mtls_set_attrs(bast_call *call, X509 *leaf, const unsigned char *h,
-          const char *fp_hex)
+               const char *fp_hex)
 {
     char *subj = mtls_name_text(X509_get_subject_name(leaf));
     char *iss = mtls_name_text(X509_get_issuer_name(leaf));

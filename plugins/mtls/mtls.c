@@ -26,14 +26,13 @@
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 
-static const char *const id_names[] = {"cn",      "dn",        "san_dns",
-                                       "san_uri", "san_email", "fingerprint",
-                                       NULL};
+static const char *const id_names[] = {
+    "cn", "dn", "san_dns", "san_uri", "san_email", "fingerprint", NULL};
 
 static const char *const known[] = {
-    "ca_file",  "ca_dir", "crl_file", "crl_check",       "max_depth",
-    "identity", "allow",  "pins",     "trusted_proxies", "require_eku",
-    NULL};
+    "ca_file",         "ca_dir",      "crl_file", "crl_check",
+    "max_depth",       "identity",    "allow",    "pins",
+    "trusted_proxies", "require_eku", NULL};
 
 static void
 mtls_close(void *state)
@@ -205,8 +204,8 @@ mtls_verify(void *state, bast_call *call)
         unsigned char a[16];
         int fam;
         size_t i;
-        for (i = 0; ra != NULL && mtls_parse_addr(ra, &fam, a) == 0 &&
-                    i < m->nproxies;
+        for (i = 0;
+             ra != NULL && mtls_parse_addr(ra, &fam, a) == 0 && i < m->nproxies;
              i++)
             if (mtls_cidr_match(&m->proxies[i], fam, a))
                 break;
@@ -226,8 +225,7 @@ mtls_verify(void *state, bast_call *call)
         return BAST_RES_DENY;
     }
     xc = X509_STORE_CTX_new();
-    if (xc == NULL ||
-        X509_STORE_CTX_init(xc, m->store, leaf, chain) != 1) {
+    if (xc == NULL || X509_STORE_CTX_init(xc, m->store, leaf, chain) != 1) {
         bast_call_set_error(call, "internal_error", "out of memory");
         goto done;
     }
@@ -298,5 +296,5 @@ done:
     return res;
 }
 
-BAST_PLUGIN_DEFINE(BAST_CAP_THREADSAFE, "mtls", "0.1.0", mtls_open,
-                   mtls_verify, mtls_close, NULL);
+BAST_PLUGIN_DEFINE(BAST_CAP_THREADSAFE, "mtls", "0.1.0", mtls_open, mtls_verify,
+                   mtls_close, NULL);

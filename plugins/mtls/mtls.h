@@ -57,7 +57,7 @@ int mtls_load_store(mtls *m, const bast_instance *inst,
 
 /* cert.c */
 int mtls_blank(const char *s);
-int mtls_parse_chain(const char *pem, X509 **leaf, STACK_OF(X509) **rest);
+int mtls_parse_chain(const char *pem, X509 **leaf, STACK_OF(X509) * *rest);
 const char *mtls_verify_error_word(int e);
 char *mtls_name_text(const X509_NAME *name);
 void mtls_hex_of(const unsigned char *h, size_t n, char *out);

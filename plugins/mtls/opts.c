@@ -16,7 +16,7 @@
 /* Split a space-separated value into at most MAX_LIST words. */
 int
 mtls_split_words(const bast_option *o, char ***out, size_t *n, char *err,
-            size_t errlen)
+                 size_t errlen)
 {
     const char *p = o->value;
     char **v = NULL;
@@ -184,8 +184,8 @@ mtls_parse_pin(const char *word, struct pin *p)
 
 int
 mtls_load_store(mtls *m, const bast_instance *inst, const bast_option *ca_file,
-           const bast_option *ca_dir, const bast_option *crl, char *err,
-           size_t errlen)
+                const bast_option *ca_dir, const bast_option *crl, char *err,
+                size_t errlen)
 {
     char path[4096];
 

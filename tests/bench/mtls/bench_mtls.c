@@ -85,11 +85,11 @@ struct raw {
     X509_STORE *store;
     const char *pem;
     X509 *leaf;
-    STACK_OF(X509) *chain;
+    STACK_OF(X509) * chain;
 };
 
 static int
-verify_parsed(X509_STORE *store, X509 *leaf, STACK_OF(X509) *chain)
+verify_parsed(X509_STORE *store, X509 *leaf, STACK_OF(X509) * chain)
 {
     X509_STORE_CTX *xc = X509_STORE_CTX_new();
     int ok = xc != NULL && X509_STORE_CTX_init(xc, store, leaf, chain) == 1;
@@ -103,7 +103,7 @@ verify_parsed(X509_STORE *store, X509 *leaf, STACK_OF(X509) *chain)
 }
 
 static int
-parse_pem(const char *pem, X509 **leaf, STACK_OF(X509) **chain)
+parse_pem(const char *pem, X509 **leaf, STACK_OF(X509) * *chain)
 {
     BIO *b = BIO_new_mem_buf(pem, -1);
     X509 *x;
@@ -134,7 +134,7 @@ run_raw_pem(void *arg)
 {
     struct raw *r = arg;
     X509 *leaf;
-    STACK_OF(X509) *chain;
+    STACK_OF(X509) * chain;
     int ret = parse_pem(r->pem, &leaf, &chain) == 0
                   ? verify_parsed(r->store, leaf, chain)
                   : -1;
