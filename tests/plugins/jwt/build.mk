@@ -1,5 +1,6 @@
 # tests/plugins/jwt: the JWS-layer vector test (test_jwt_jose, linked with
-# the plugin's own objects and libbast for base64) and jwt_driver, a
+# the plugin's own objects and libbast for base64), test_jwt_threads
+# (concurrent bast_verify with a refreshing jwks_uri) and jwt_driver, a
 # long-lived host the shell tests feed requests to.  Included from
 # plugins/jwt/plugin.mk (tests/*/build.mk does not reach this folder).
 ifndef JWT_TESTS_MK
@@ -17,5 +18,10 @@ $(JWT_TEST_DIR)/jwt_driver: $(B)/obj/tests/plugins/jwt/jwt_driver.o $(LIB_SO)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(BIN_LDFLAGS) -Wl,-rpath,'$$ORIGIN/../../../lib'
 
-CHECK_DEPS += $(JWT_TEST_DIR)/test_jwt_jose $(JWT_TEST_DIR)/jwt_driver
+$(JWT_TEST_DIR)/test_jwt_threads: $(B)/obj/tests/plugins/jwt/test_jwt_threads.o $(LIB_SO)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(BIN_LDFLAGS) -Wl,-rpath,'$$ORIGIN/../../../lib' -lpthread
+
+CHECK_DEPS += $(JWT_TEST_DIR)/test_jwt_jose $(JWT_TEST_DIR)/jwt_driver \
+    $(JWT_TEST_DIR)/test_jwt_threads
 endif
