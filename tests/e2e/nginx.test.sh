@@ -7,7 +7,8 @@
 # hmac (`bast sign`) and mtls (certificates made with openssl) — each
 # allowed and denied with the right status and WWW-Authenticate; the
 # client's own X-Bast-Identity overridden; a spoofed X-Client-Cert refused
-# through nginx and from an untrusted address straight to bastd.
+# through nginx and from an untrusted address straight to bastd.  The
+# subrequest location is the shipped daemon/nginx-bast.conf.
 . "$TOP/tests/lib.sh"
 . "$TOP/tests/e2e/e2elib.sh"
 cd "$T" || exit 1
@@ -105,24 +106,7 @@ http {
             proxy_set_header X-Bast-Scheme \$bast_scheme;
             proxy_pass http://127.0.0.1:$AP;
         }
-        location = /_bast {
-            internal;
-            proxy_pass http://bastd/verify/\$bast_app;
-            proxy_http_version 1.1;
-            proxy_set_header Connection "";
-            proxy_pass_request_body off;
-            proxy_set_header Content-Length "";
-            proxy_set_header X-Original-URI \$request_uri;
-            proxy_set_header X-Original-Method \$request_method;
-            proxy_set_header X-Real-IP \$remote_addr;
-            proxy_set_header X-Forwarded-Proto \$scheme;
-            proxy_set_header X-Client-Cert \$ssl_client_escaped_cert;
-            proxy_set_header X-Forwarded-For "";
-            proxy_set_header X-Forwarded-Method "";
-            proxy_set_header X-Forwarded-Uri "";
-            proxy_set_header X-Forwarded-Host "";
-            proxy_set_header X-Forwarded-Tls-Client-Cert "";
-        }
+        include $TOP/daemon/nginx-bast.conf;   # the shipped snippet
     }
 }
 EOF
