@@ -101,6 +101,18 @@ expect "self-signed leaf: deny" cn self.pem deny 401 invalid_certificate null
 check "self-signed: reason says so" grep -q "self-signed certificate" <<<"$out"
 expect "intermediate chain (leaf first): allowed" cn ia-chain.pem allow 200 null inter-a
 expect "intermediate missing from the chain: deny" cn ia.pem deny 401 invalid_certificate null
+cat stranger.pem other/ca.pem >own-root.pem
+expect "chain that brings its own root: deny" cn own-root.pem deny 401 invalid_certificate null
+check "own root: reason names the self-signed root" grep -q "self-signed certificate in certificate chain" <<<"$out"
+# a client certificate used as a CA to sign another one
+printf '[ x ]\n%s\n' "$CLIENT_EXT" >evil.ext
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout evil.key \
+    -out evil.csr -subj "/CN=svc-a" 2>/dev/null
+openssl x509 -req -in evil.csr -CA a.pem -CAkey a.key -set_serial 7 -days 30 \
+    -extfile evil.ext -extensions x -out evil.pem 2>/dev/null
+cat evil.pem a.pem >evil-chain.pem
+expect "leaf signed by a client certificate: deny" cn evil-chain.pem deny 401 invalid_certificate null
+check "client certificate as CA: reason says invalid CA" grep -q "invalid CA certificate" <<<"$out"
 cat ia.pem stranger.pem inter/ca.pem >mixed.pem
 expect "unrelated certificate in the chain is harmless" cn mixed.pem allow 200 null inter-a
 conf depth0 "max_depth = 0"
@@ -137,6 +149,9 @@ conf email "identity = san_email"
 expect "identity = san_email" email a.pem allow 200 null a@example.com
 conf dn "identity = dn"
 expect "identity = dn" dn a.pem allow 200 null "CN=svc-a,O=Example Corp"
+leaf root utf "/O=Bücher GmbH/CN=Jürgen" "$CLIENT_EXT"
+expect "UTF-8 CN kept as UTF-8" cn utf.pem allow 200 null "Jürgen"
+expect "UTF-8 DN kept as UTF-8" dn utf.pem allow 200 null "CN=Jürgen,O=Bücher GmbH"
 conf fp "identity = fingerprint"
 expect "identity = fingerprint" fp a.pem allow 200 null "$fp"
 conf allow "allow = svc-a other-*"

@@ -68,7 +68,7 @@ leaf() {
     local ca=$1 name=$2 subj=$3 ext=$4 start=${5:-} end=${6:-}
     printf '[ x ]\n%s\n' "$ext" >"$name.ext"
     openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-        -keyout "$name.key" -out "$name.csr" -subj "$subj" \
+        -keyout "$name.key" -out "$name.csr" -subj "$subj" -utf8 \
         -config "$ca/ca.cnf" 2>/dev/null &&
         openssl ca -batch -config "$ca/ca.cnf" -cert "$ca/ca.pem" \
             -keyfile "$ca/ca.key" -in "$name.csr" -out "$name.pem" \
