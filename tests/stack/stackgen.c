@@ -155,7 +155,7 @@ gen_bracket(sg_entry *e, sg_rng *r)
 static int
 drop_word(char *ctl, int idx)
 {
-    char in[SG_CTL], out[SG_CTL];
+    char in[SG_CTL], out[SG_CTL - 2]; /* room for the brackets */
     int bracket = ctl[0] == '[', n = 0, w = 0;
     size_t at = 0;
 
