@@ -21,6 +21,4 @@ $(STACK_DIFF): $(B)/obj/tests/stack/test_stack_diff.o \
 
 CHECK_DEPS += $(STACK_PAM_MOD) $(STACK_DIFF)
 
-ifndef BENCH_STACK_MK
 -include tests/bench/stack/build.mk
-endif
