@@ -8,9 +8,13 @@
  * Usage: bench_mtls CONFDIR PLUGIN_DIR CHAIN.pem CA.pem CLIENT_ID SECRET
  * (apps `mtls`, `basic` and `basic_nocache` in CONFDIR; run.sh makes them).
  * BENCH_SECONDS (default 1) sets the length of each measurement.
+ * Last, BENCH_THREADS threads (default 2) verify both kinds of request
+ * at once: the rate and its ratio to one thread; any request that is not
+ * allowed makes the program exit 1, so tests use it for thread safety.
  */
 #include "bast.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -143,6 +147,54 @@ run_raw_pem(void *arg)
     return ret;
 }
 
+/* One thread of the concurrent run: mtls and cached Basic in turn. */
+struct mixed {
+    const bast_ctx *ctx;
+    const bast_request *mreq, *breq;
+    long n;
+    int failed;
+};
+
+static void *
+run_mixed(void *arg)
+{
+    struct mixed *m = arg;
+    double start = now_s();
+
+    do {
+        if (bast_verify(m->ctx, "mtls", m->mreq, NULL) != BAST_ALLOW ||
+            bast_verify(m->ctx, "basic", m->breq, NULL) != BAST_ALLOW) {
+            m->failed = 1;
+            break;
+        }
+        m->n += 2;
+    } while (now_s() - start < seconds);
+    return NULL;
+}
+
+static double
+rate_threads(struct mixed *tmpl, int nthreads, int *failed)
+{
+    pthread_t th[64];
+    struct mixed m[64];
+    double start = now_s();
+    long total = 0;
+    int i;
+
+    for (i = 0; i < nthreads; i++) {
+        m[i] = *tmpl;
+        if (pthread_create(&th[i], NULL, run_mixed, &m[i]) != 0)
+            break;
+    }
+    nthreads = i;
+    for (i = 0; i < nthreads; i++) {
+        pthread_join(th[i], NULL);
+        total += m[i].n;
+        *failed |= m[i].failed;
+    }
+    return (double)total / (now_s() - start);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -212,6 +264,21 @@ main(int argc, char **argv)
     }
     printf("basic: without cache %.0f/s; with cache %.0f/s, ratio %.1f\n",
            r_nocache, r_cache, r_cache / r_nocache);
+
+    int nthreads = getenv("BENCH_THREADS") ? atoi(getenv("BENCH_THREADS")) : 2;
+    int failed = 0;
+    if (nthreads < 1 || nthreads > 64)
+        nthreads = 2;
+    struct mixed tmpl = {ctx, mreq, breq, 0, 0};
+    double one = rate_threads(&tmpl, 1, &failed);
+    double many = rate_threads(&tmpl, nthreads, &failed);
+    if (failed) {
+        fprintf(stderr, "bench_mtls: a concurrent verification failed\n");
+        return 1;
+    }
+    printf("mtls + cached basic: 1 thread %.0f/s; %d threads %.0f/s, "
+           "ratio %.2f\n",
+           one, nthreads, many, many / one);
 
     bast_request_free(mreq);
     bast_request_free(breq);

@@ -6,6 +6,8 @@ ifndef MTLS_BENCH_MK
 MTLS_BENCH_MK := 1
 $(B)/bench/mtls: $(B)/obj/tests/bench/mtls/bench_mtls.o $(LIB_SO)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(BIN_LDFLAGS) -lcrypto
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(BIN_LDFLAGS) -lcrypto -lpthread
 BENCH_DEPS += $(B)/bench/mtls
+# also run by tests/plugins/mtls/threads.test.sh
+CHECK_DEPS += $(B)/bench/mtls
 endif
