@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Stack dispatch benchmark: bast_verify() vs libpam pam_authenticate() on
-# stacks of 1 and 8 always-succeeding modules, same run; prints ns/call,
+# stacks of 1, 8 and 32 always-succeeding modules, same run; prints ns/call,
 # ns/module and ratios.  Needs `make bench` (or the bench_stack target)
 # built into $B.  BENCH_SECONDS sets the time per case (default 0.5).
 set -eu
