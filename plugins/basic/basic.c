@@ -397,7 +397,7 @@ basic_verify(void *state, bast_call *call)
 
     for (i = 0; i < nh; i++) {
         const char *v = bast_req_header(req, "Authorization", i);
-        int bd;
+        int bd = 0;
         const char *t = v != NULL ? basic_token(v, &tlen, &bd) : NULL;
         if (t != NULL || bd) {
             nbasic++;
