@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 typedef struct blk {
     unsigned char digest[AK_DIGEST];
@@ -33,7 +34,49 @@ struct ak_index {
     size_t alen, acap, n;
     slot *slots;
     size_t mask;
+    size_t arena_map, slots_map; /* mmap sizes when on huge pages, or 0 */
 };
+
+#define HUGE_PAGE ((size_t)2 << 20)
+
+/* Memory for a finished table: on transparent huge pages when it is big
+ * enough to matter.  A lookup is two dependent random reads (slot, block);
+ * under virtualisation each 4 KiB TLB miss costs a nested page walk, and
+ * with 100,000 keys those misses were most of the lookup's time. */
+static void *
+big_alloc(size_t size, size_t *mapped)
+{
+    size_t len;
+    unsigned char *p, *a;
+
+    *mapped = 0;
+    if (size < HUGE_PAGE / 2)
+        return calloc(1, size);
+    len = (size + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
+    p = mmap(NULL, len + HUGE_PAGE, PROT_READ | PROT_WRITE,
+             MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        return calloc(1, size);
+    /* keep the 2 MiB-aligned part, give back the rest */
+    a = (unsigned char *)(((uintptr_t)p + HUGE_PAGE - 1) &
+                          ~(uintptr_t)(HUGE_PAGE - 1));
+    if (a > p)
+        munmap(p, (size_t)(a - p));
+    if (a + len < p + len + HUGE_PAGE)
+        munmap(a + len, (size_t)(p + len + HUGE_PAGE - (a + len)));
+    (void)madvise(a, len, MADV_HUGEPAGE); /* a hint: fine if refused */
+    *mapped = len;
+    return a;
+}
+
+static void
+big_free(void *p, size_t mapped)
+{
+    if (mapped)
+        munmap(p, mapped);
+    else
+        free(p);
+}
 
 static int
 reserve(ak_index *ix, size_t more)
@@ -117,11 +160,21 @@ static int
 finish(ak_index *ix)
 {
     size_t cap = 16, k, off;
+    unsigned char *arena;
 
     while (cap < ix->n * 2)
         cap *= 2;
-    if (!(ix->slots = calloc(cap, sizeof *ix->slots)))
+    if (!(ix->slots = big_alloc(cap * sizeof *ix->slots, &ix->slots_map)))
         return -1;
+    /* move the blocks to their final place (the build grew by realloc) */
+    if (ix->alen) {
+        if (!(arena = big_alloc(ix->alen, &ix->arena_map)))
+            return -1;
+        memcpy(arena, ix->arena, ix->alen);
+        free(ix->arena);
+        ix->arena = arena;
+        ix->acap = ix->alen;
+    }
     ix->mask = cap - 1;
     for (off = 0; off < ix->alen;) {
         const blk *b = (const blk *)(const void *)(ix->arena + off);
@@ -205,7 +258,7 @@ ak_index_free(ak_index *ix)
 {
     if (!ix)
         return;
-    free(ix->arena);
-    free(ix->slots);
+    big_free(ix->arena, ix->arena_map);
+    big_free(ix->slots, ix->slots_map);
     free(ix);
 }
