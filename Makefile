@@ -112,7 +112,7 @@ $(B)/bast.pc: mk/bast.pc.in Makefile
 	    -e 's|@INCDIR@|$(INCDIR)|' -e 's|@PLUGINDIR@|$(PLUGINDIR)|' \
 	    -e 's|@VERSION@|0.1.0|' $< > $@
 
--include $(wildcard plugins/*.mk plugins/*/plugin.mk */build.mk tests/*/build.mk)
+-include $(wildcard plugins/*.mk plugins/*/plugin.mk */build.mk tests/*/build.mk tests/*/*/build.mk)
 $(foreach p,$(PLUGIN_NAMES),$(eval $(call plugin_rule,$(p))))
 
 check: all test-deps $(CHECK_DEPS)
