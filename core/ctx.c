@@ -92,6 +92,17 @@ bast_open(const char *confdir, const bast_options *opts, char *err,
                           sizeof(audit), replay, sizeof(replay), err,
                           errlen) != 0)
         goto fail;
+    if (strchr(replay, '@') != NULL) {
+        /* the replay spec carries a password: bast.conf now holds a
+         * secret and gets the secret-file rule */
+        char path[PATH_MAX + 16], msg[PATH_MAX + 128];
+        snprintf(path, sizeof(path), "%s/bast.conf", ctx->confdir);
+        if (bast_secret_file_check(path, msg, sizeof(msg)) != 0) {
+            bast__seterr(err, errlen, "bast.conf: replay: a password in the "
+                         "spec makes this a secret file: %s", msg);
+            goto fail;
+        }
+    }
     if (want_pdir == NULL || *want_pdir == '\0')
         want_pdir = getenv("BAST_PLUGIN_DIR");
     if (want_pdir == NULL || *want_pdir == '\0')

@@ -117,3 +117,10 @@ printf '[bast]\nbogus = 1\n' > "$T/c/bast.conf"
 msg=$("$BAST" check --confdir "$T/c" 2>&1); rc=$?
 [[ $rc == 2 && $msg == *"bast.conf:2: bogus: unknown key"* ]] && ok "bast.conf: unknown key named with line" || not_ok "bast.conf unknown key: $rc $msg"
 rm -f "$T/c/bast.conf"
+
+# a Redis password in bast.conf makes it a secret file
+printf '[bast]\nreplay = redis://:pw@127.0.0.1:1/0\n' > "$T/c/bast.conf"
+chmod 644 "$T/c/bast.conf"
+msg=$("$BAST" check --confdir "$T/c" 2>&1); rc=$?
+[[ $rc == 2 && $msg == *"readable by others"* ]] && ok "bast.conf with a replay password must not be readable by others" || not_ok "secret bast.conf: $rc $msg"
+rm -f "$T/c/bast.conf"
