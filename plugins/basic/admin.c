@@ -1,10 +1,11 @@
 /*
  * admin.c - `bast basic add|remove|list --app APP --module NAME`: edit the
  * instance's users_file.  `add ID [--hash bcrypt|yescrypt|sha512crypt]
- * [--replace]` reads the secret from stdin (a prompt with echo off on a
- * terminal), never from argv; `remove ID`; `list [--json]`.  The file is
- * rewritten atomically: a temporary file in the same folder, fsync,
- * rename, fsync of the folder, under an exclusive lock on the folder.
+ * [--cost N] [--replace]` (bcrypt cost 10 by default) reads the secret from
+ * stdin (a prompt with echo off on a terminal), never from argv; `remove ID`;
+ * `list [--json]`.  The file is rewritten atomically: a temporary file in the
+ * same folder, fsync, rename, fsync of the folder, under an exclusive lock on
+ * the folder.
  */
 #include "basic.h"
 
@@ -26,7 +27,7 @@ usage(int help)
 {
     fprintf(help ? stdout : stderr,
             "usage: bast basic add ID [--hash bcrypt|yescrypt|sha512crypt] "
-            "[--replace] --app APP --module NAME\n"
+            "[--cost N] [--replace] --app APP --module NAME\n"
             "       bast basic remove ID --app APP --module NAME\n"
             "       bast basic list [--json] --app APP --module NAME\n"
             "The secret of `add` is read from standard input.\n");
@@ -83,7 +84,8 @@ read_secret(const char *id, char *buf, size_t len)
 }
 
 static int
-make_hash(const char *kind, const char *secret, char *out, size_t outlen)
+make_hash(const char *kind, unsigned long cost, const char *secret, char *out,
+          size_t outlen)
 {
     const char *prefix = strcmp(kind, "bcrypt") == 0        ? "$2b$"
                          : strcmp(kind, "yescrypt") == 0    ? "$y$"
@@ -96,8 +98,13 @@ make_hash(const char *kind, const char *secret, char *out, size_t outlen)
 
     if (prefix == NULL)
         return -1;
-    /* count 0: libcrypt's default cost; it draws the salt itself */
-    if (crypt_gensalt_rn(prefix, 0, NULL, 0, setting, sizeof(setting)) == NULL)
+    /* libcrypt's default bcrypt cost (5, as htpasswd's) is low for a
+     * secret that may be guessed offline: 10 unless asked otherwise.
+     * Count 0 is the library's default; it draws the salt itself. */
+    if (cost == 0 && prefix[1] == '2')
+        cost = 10;
+    if (crypt_gensalt_rn(prefix, cost, NULL, 0, setting, sizeof(setting)) ==
+        NULL)
         return -1;
     cd = calloc(1, sizeof(*cd));
     if (cd == NULL)
@@ -231,6 +238,7 @@ basic_admin(void *state, const bast_instance *inst, int argc, char **argv)
     char *entry = NULL;
     basic_users *u = NULL;
     int json = 0, replace = 0, dfd = -1, ret = 1, i;
+    unsigned long cost = 0;
 
     (void)inst;
     if (argc < 1)
@@ -244,7 +252,12 @@ basic_admin(void *state, const bast_instance *inst, int argc, char **argv)
             replace = 1;
         else if (strcmp(argv[i], "--hash") == 0 && i + 1 < argc)
             kind = argv[++i];
-        else if (argv[i][0] != '-' && id == NULL)
+        else if (strcmp(argv[i], "--cost") == 0 && i + 1 < argc) {
+            char *end;
+            cost = strtoul(argv[++i], &end, 10);
+            if (*end != '\0' || cost == 0)
+                return usage(0);
+        } else if (argv[i][0] != '-' && id == NULL)
             id = argv[i];
         else
             return usage(0);
@@ -292,10 +305,10 @@ basic_admin(void *state, const bast_instance *inst, int argc, char **argv)
                         "UTF-8 text, at most 1024 bytes)\n");
         goto done;
     }
-    if (make_hash(kind, secret, hash, sizeof(hash)) != 0) {
+    if (make_hash(kind, cost, secret, hash, sizeof(hash)) != 0) {
         fprintf(stderr,
                 "bast basic: cannot hash with '%s' (bcrypt, "
-                "yescrypt or sha512crypt)\n",
+                "yescrypt or sha512crypt; --cost in its range)\n",
                 kind);
         goto done;
     }

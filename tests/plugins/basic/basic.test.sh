@@ -177,7 +177,7 @@ conf adm
 adm() { "$BAST" basic "$@" --app adm --module clients --confdir conf; }
 printf 'n3w-secret\n' | adm add new-client >add.out 2>&1
 check_eq "add: exit 0" 0 $?
-check "add: the new entry is bcrypt" grep -q '^new-client:\$2b\$' users
+check "add: the new entry is bcrypt, cost 10" grep -q '^new-client:\$2b\$10\$' users
 check "add: comments kept" grep -q '^# clients of the token endpoint' users
 check_eq "add: the file stays mode 640" 640 "$(stat -c %a users)"
 req r.json new-client n3w-secret
@@ -193,6 +193,10 @@ req r.json new-client n3w-secret
 expect "old secret after replace: deny" adm deny 401 invalid_client null
 printf 'x\n' | adm add "$ID3" --replace --hash sha512crypt >/dev/null 2>&1
 check "add --hash sha512crypt on an id with ':'" grep -q "^$ID3:\\\$6\\\$" users
+printf 'x\n' | adm add cheap --cost 4 >/dev/null 2>&1
+check "add --cost 4: bcrypt cost 4" grep -q '^cheap:\$2b\$04\$' users
+printf 'x\n' | adm add dear --cost 99 >/dev/null 2>&1
+check_eq "add --cost out of range: refused" 1 $?
 adm list >list.out
 check "list: one id per line with its hash kind" grep -qP '^client-b\tbcrypt$' list.out
 check "list: the added id" grep -qP '^new-client\tyescrypt$' list.out
