@@ -92,15 +92,22 @@ parse_args(int argc, char **argv, args *a)
     return 0;
 }
 
-/* Owner and key names: printable, no control bytes, bounded. */
+/* Owner and key names: UTF-8, no control bytes, bounded. */
 static int
 field_ok(const char *what, const char *s)
 {
+    json_t *t;
     if (!s || !*s || strlen(s) > FIELD_MAX) {
         fprintf(stderr, "bast apikey: --%s: 1 to %d characters\n", what,
                 FIELD_MAX);
         return 0;
     }
+    /* jansson refuses invalid UTF-8: the same test the JSON output needs */
+    if (!(t = json_string(s))) {
+        fprintf(stderr, "bast apikey: --%s: not valid UTF-8\n", what);
+        return 0;
+    }
+    json_decref(t);
     for (; *s; s++)
         if ((unsigned char)*s < 0x20 || *s == 0x7f) {
             fprintf(stderr, "bast apikey: --%s: control characters\n", what);
@@ -257,22 +264,40 @@ new_key(const ak_conf *c, ak_rec *r, char *key, size_t keylen)
     return ret;
 }
 
-static void
+/* Print a new key once.  -1 when it could not be printed: the key is
+ * stored but nobody has it, so say which id to revoke. */
+static int
 print_new(const ak_rec *r, const char *key, int json, const char *old)
 {
     if (json) {
         json_t *o = rec_json(r, r->created_at);
-        json_object_set_new(o, "key", json_string(key));
-        if (old)
-            json_object_set_new(o, "replaces", json_string(old));
-        print_json(o);
+        char *t;
+        if (o) {
+            json_object_set_new(o, "key", json_string(key));
+            if (old)
+                json_object_set_new(o, "replaces", json_string(old));
+        }
+        t = o ? json_dumps(o, JSON_COMPACT) : NULL;
         json_decref(o);
+        if (!t) {
+            fprintf(stderr, "bast apikey: key %s stored but not printed:"
+                            " revoke it\n", r->id);
+            return -1;
+        }
+        printf("%s\n", t);
+        OPENSSL_cleanse(t, strlen(t));
+        free(t);
     } else {
         print_rec(r, r->created_at);
         printf("key:         %s\n", key);
     }
-    fflush(stdout);
+    if (fflush(stdout) != 0) {
+        fprintf(stderr, "bast apikey: key %s stored but not printed:"
+                        " revoke it\n", r->id);
+        return -1;
+    }
     fprintf(stderr, "bast apikey: store this key now: it is not shown again\n");
+    return 0;
 }
 
 static int
@@ -302,9 +327,8 @@ cmd_issue(const ak_conf *c, ak_store *st, const args *a)
         r.user = r.name = r.scopes = NULL;
         goto done;
     }
-    print_new(&r, key, a->json, NULL);
+    ret = print_new(&r, key, a->json, NULL) == 0 ? 0 : 1;
     r.user = r.name = r.scopes = NULL;
-    ret = 0;
 done:
     OPENSSL_cleanse(key, sizeof key);
     ak_rec_clear(&r);
@@ -437,14 +461,19 @@ cmd_rotate(const ak_conf *c, ak_store *st, const args *a)
     if (rc != 0) {
         fprintf(stderr, "bast apikey: %s\n", err);
     } else {
-        print_new(&r, key, a->json, a->id);
+        if (print_new(&r, key, a->json, a->id) != 0)
+            goto clear;
         if (!a->json) {
             char t[32];
-            fmt_time(now + grace, t, sizeof t);
+            int64_t until = now + grace;
+            if (old.expires_at && old.expires_at < until)
+                until = old.expires_at;
+            fmt_time(until, t, sizeof t);
             printf("old key %s stays valid until %s\n", a->id, t);
         }
         ret = 0;
     }
+clear:
     r.user = r.name = r.scopes = NULL;
 done:
     OPENSSL_cleanse(key, sizeof key);

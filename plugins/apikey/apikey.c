@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "apikey_int.h"
@@ -337,6 +338,7 @@ open_inst(const bast_instance *inst, const bast_option *opts, size_t nopts,
 {
     ak_inst *a;
     int64_t gen = 0;
+    struct stat sb;
 
     *state = NULL;
     if (bast_opts_check(opts, nopts, known, err, errlen) != 0)
@@ -347,8 +349,15 @@ open_inst(const bast_instance *inst, const bast_option *opts, size_t nopts,
     }
     if (ak_parse_options(a, opts, nopts, err, errlen) != 0)
         goto bad;
-    if (ak_store_open(a->conf.path, &a->st, err, errlen) != 0 ||
-        !(a->ix = ak_index_load(a->st, &gen, err, errlen)))
+    if (ak_store_open(a->conf.path, &a->st, err, errlen) != 0)
+        goto bad;
+    /* Whoever can write the store can mint keys. */
+    if (stat(a->conf.path, &sb) != 0 || (sb.st_mode & 022)) {
+        snprintf(err, errlen, "%s:%d: store: %s is group- or world-writable",
+                 bast_inst_file(inst), bast_inst_line(inst), a->conf.path);
+        goto bad;
+    }
+    if (!(a->ix = ak_index_load(a->st, &gen, err, errlen)))
         goto bad;
     a->gen = gen;
     a->last_ok = mono_now();

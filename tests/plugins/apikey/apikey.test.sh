@@ -256,6 +256,10 @@ check_eq "unknown subcommand exits 2" 2 $?
 check "and says so" grep -q "unknown command" "$T/adm.err"
 adm issue --app pay --module keys --user u --name x --scopes 'a"b' >/dev/null
 check_eq "bad scope characters exit 2" 2 $?
+adm issue --app pay --module keys --user "$(printf 'bad\xff')" --name x >/dev/null
+check_eq "a user name that is not UTF-8 exits 2" 2 $?
+adm issue --app pay --module keys --user "$(printf 'a\tb')" --name x >/dev/null
+check_eq "a user name with control characters exits 2" 2 $?
 
 # -- custom prefix and headers
 JC=$(adm issue --app custom --module keys --user erin --name c --json)
@@ -288,3 +292,10 @@ bad_conf "unknown option" "store = sqlite:x.db\ncolour = blue" "colour"
 bad_conf "bad refresh" "store = sqlite:x.db\nrefresh = 0" "refresh"
 bad_conf "bad headers" "store = sqlite:x.db\nheaders = X Y: Z: W" "headers"
 bad_conf "unreachable store" "store = sqlite:/nonexistent/dir/k.db" "cannot open"
+mkconf "$T/ww"
+printf '[app]\n[k]\nplugin = apikey\ncontrol = required\nstore = sqlite:k.db\n' >"$T/ww/conf.d/w.conf"
+: >"$T/ww/k.db"
+chmod 666 "$T/ww/k.db"
+o=$("$BAST" verify --app w --confdir "$T/ww" 2>&1)
+r=$?
+if [ $r -eq 2 ] && grep -q "world-writable" <<<"$o"; then ok "a world-writable store is refused"; else not_ok "world-writable store (rc=$r: $o)"; fi
