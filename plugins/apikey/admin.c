@@ -30,14 +30,13 @@ usage_to(FILE *f, const char *msg)
 {
     if (msg)
         fprintf(stderr, "bast apikey: %s\n", msg);
-    fprintf(f,
-            "usage: bast apikey --app APP --module NAME COMMAND\n"
-            "  issue --user U --name N [--scopes \"a b\"] [--expires 90d]"
-            " [--json]\n"
-            "  list [--user U] [--json]\n"
-            "  show ID [--json]\n"
-            "  revoke ID [--json]\n"
-            "  rotate ID [--grace 24h] [--expires D] [--json]\n");
+    fprintf(f, "usage: bast apikey --app APP --module NAME COMMAND\n"
+               "  issue --user U --name N [--scopes \"a b\"] [--expires 90d]"
+               " [--json]\n"
+               "  list [--user U] [--json]\n"
+               "  show ID [--json]\n"
+               "  revoke ID [--json]\n"
+               "  rotate ID [--grace 24h] [--expires D] [--json]\n");
     return 2;
 }
 
@@ -130,8 +129,7 @@ scopes_norm(const char *in, char *out, size_t len)
             break;
         n = strcspn(in, " \t");
         for (size_t i = 0; i < n; i++)
-            if (in[i] < 0x21 || in[i] > 0x7e || in[i] == '"' ||
-                in[i] == '\\') {
+            if (in[i] < 0x21 || in[i] > 0x7e || in[i] == '"' || in[i] == '\\') {
                 fprintf(stderr, "bast apikey: --scopes: bad character\n");
                 return -1;
             }
@@ -154,8 +152,8 @@ duration(const char *flag, const char *v, long long min, long long *out)
 {
     bast_option o = {flag, v, "command line", 0};
     char err[256];
-    if (bast_opt_duration(&o, min, 100LL * 365 * 86400, out, err,
-                          sizeof err) != 0) {
+    if (bast_opt_duration(&o, min, 100LL * 365 * 86400, out, err, sizeof err) !=
+        0) {
         fprintf(stderr, "bast apikey: %s\n", err);
         return -1;
     }
@@ -206,10 +204,9 @@ rec_json(const ak_rec *r, int64_t now)
                   "id", r->id, "user", r->user, "name", r->name, "prefix",
                   r->prefix, "scopes", sc, "status", status(r, now),
                   "created_at", json_integer(r->created_at), "expires_at",
-                  jtime(r->expires_at), "last_used_at",
-                  jtime(r->last_used_at), "revoked_at", jtime(r->revoked_at),
-                  "last_ip", r->last_ip ? json_string(r->last_ip)
-                                        : json_null());
+                  jtime(r->expires_at), "last_used_at", jtime(r->last_used_at),
+                  "revoked_at", jtime(r->revoked_at), "last_ip",
+                  r->last_ip ? json_string(r->last_ip) : json_null());
     if (o && r->replaced_by)
         json_object_set_new(o, "replaced_by", json_string(r->replaced_by));
     return o;
@@ -236,8 +233,8 @@ print_rec(const ak_rec *r, int64_t now)
            "prefix:      %s...\nscopes:      %s\nstatus:      %s\n"
            "created:     %s\nexpires:     %s\nlast used:   %s\n"
            "last ip:     %s\nrevoked:     %s\n",
-           r->id, r->user, r->name, r->prefix, r->scopes, status(r, now), c,
-           e, u, r->last_ip ? r->last_ip : "-", v);
+           r->id, r->user, r->name, r->prefix, r->scopes, status(r, now), c, e,
+           u, r->last_ip ? r->last_ip : "-", v);
     if (r->replaced_by)
         printf("replaced by: %s\n", r->replaced_by);
 }
@@ -280,8 +277,10 @@ print_new(const ak_rec *r, const char *key, int json, const char *old)
         t = o ? json_dumps(o, JSON_COMPACT) : NULL;
         json_decref(o);
         if (!t) {
-            fprintf(stderr, "bast apikey: key %s stored but not printed:"
-                            " revoke it\n", r->id);
+            fprintf(stderr,
+                    "bast apikey: key %s stored but not printed:"
+                    " revoke it\n",
+                    r->id);
             return -1;
         }
         printf("%s\n", t);
@@ -292,8 +291,10 @@ print_new(const ak_rec *r, const char *key, int json, const char *old)
         printf("key:         %s\n", key);
     }
     if (fflush(stdout) != 0) {
-        fprintf(stderr, "bast apikey: key %s stored but not printed:"
-                        " revoke it\n", r->id);
+        fprintf(stderr,
+                "bast apikey: key %s stored but not printed:"
+                " revoke it\n",
+                r->id);
         return -1;
     }
     fprintf(stderr, "bast apikey: store this key now: it is not shown again\n");
@@ -303,7 +304,8 @@ print_new(const ak_rec *r, const char *key, int json, const char *old)
 static int
 cmd_issue(const ak_conf *c, ak_store *st, const args *a)
 {
-    char key[AK_KEY_MAX + 1], scopes[SCOPES_MAX * (SCOPE_MAX + 1) + 1], err[512];
+    char key[AK_KEY_MAX + 1], scopes[SCOPES_MAX * (SCOPE_MAX + 1) + 1],
+        err[512];
     ak_rec r = {0};
     long long exp = 0;
     int ret = 1;

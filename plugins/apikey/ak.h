@@ -29,8 +29,13 @@
 #define AK_DIGEST 32
 
 /* Key check results. */
-enum { AK_FMT_OK = 0, AK_FMT_PREFIX, AK_FMT_LENGTH, AK_FMT_CHARSET,
-       AK_FMT_CHECKSUM };
+enum {
+    AK_FMT_OK = 0,
+    AK_FMT_PREFIX,
+    AK_FMT_LENGTH,
+    AK_FMT_CHARSET,
+    AK_FMT_CHECKSUM
+};
 
 int ak_prefix_valid(const char *prefix);
 /* Encode n bytes as exactly w base58 digits (leading '1's pad).  -1 when w
@@ -41,8 +46,7 @@ int ak_key_generate(const char *prefix, char *out, size_t outlen);
 /* A fresh key id "key_XXXXXXXXXXX" into out[AK_ID_MAX+1]. */
 int ak_id_generate(char *out, size_t outlen);
 /* Check a presented key's form without any lookup: AK_FMT_*. */
-int ak_key_check(const char *prefix, size_t plen, const char *key,
-                 size_t len);
+int ak_key_check(const char *prefix, size_t plen, const char *key, size_t len);
 /* "bast_4Xk9Pq2w" (prefix + AK_SHOW_CHARS digits) into out. */
 void ak_key_display(const char *prefix, const char *key, char *out,
                     size_t outlen);
@@ -74,20 +78,19 @@ int ak_store_revoke(ak_store *st, const char *id, int64_t now, char *err,
 /* Insert `next` and make `old_id` expire at old_expires (if sooner), in
  * one transaction.  -1 error, -2 no such key, -3 key not active. */
 int ak_store_rotate(ak_store *st, const char *old_id, const ak_rec *next,
-                    int64_t old_expires, int64_t now, char *err,
-                    size_t errlen);
+                    int64_t old_expires, int64_t now, char *err, size_t errlen);
 /* 0 found, 1 not found, -1 error. */
 int ak_store_get(ak_store *st, const char *id, ak_rec *out, char *err,
                  size_t errlen);
 /* Calls fn for each key of `user` (all when NULL), ordered by creation. */
 int ak_store_list(ak_store *st, const char *user,
-                  int (*fn)(void *arg, const ak_rec *r), void *arg,
-                  char *err, size_t errlen);
+                  int (*fn)(void *arg, const ak_rec *r), void *arg, char *err,
+                  size_t errlen);
 
 /* Calls fn for every key with the fields the verify index needs, and sets
  * *gen to the generation they belong to (one read transaction). */
-typedef int (*ak_scan_fn)(void *arg, const unsigned char *hash,
-                          const char *id, const char *user, const char *name,
+typedef int (*ak_scan_fn)(void *arg, const unsigned char *hash, const char *id,
+                          const char *user, const char *name,
                           const char *scopes, int64_t expires_at,
                           int64_t revoked_at);
 int ak_store_scan(ak_store *st, int64_t *gen, ak_scan_fn fn, void *arg,

@@ -30,9 +30,8 @@
 #include "apikey_int.h"
 
 static const char *const known[] = {
-    "store",           "prefix", "headers",     "allow_query_key",
-    "query_param",     "refresh", "required_scopes", "grace",
-    "last_used_flush", NULL};
+    "store",   "prefix",          "headers", "allow_query_key", "query_param",
+    "refresh", "required_scopes", "grace",   "last_used_flush", NULL};
 
 static int64_t
 mono_now(void)
@@ -104,8 +103,9 @@ bad:
     /* Past this the index may be missing revocations: fail closed. */
     if (mono_now() - a->last_ok > a->stale_after &&
         !atomic_exchange(&a->stale, 1))
-        bast_log(a->inst, 3, "store unreadable for over %llds: refusing"
-                             " keys until it is back",
+        bast_log(a->inst, 3,
+                 "store unreadable for over %llds: refusing"
+                 " keys until it is back",
                  a->stale_after);
 }
 
@@ -118,9 +118,9 @@ run(void *arg)
 
     pthread_mutex_lock(&a->mu);
     while (!a->stop) {
-        struct timespec dl = {
-            .tv_sec = (time_t)(next_refresh < next_flush ? next_refresh
-                                                         : next_flush)};
+        struct timespec dl = {.tv_sec = (time_t)(next_refresh < next_flush
+                                                     ? next_refresh
+                                                     : next_flush)};
         int early;
         if (!a->flush_now)
             pthread_cond_timedwait(&a->cv, &a->mu, &dl);
@@ -237,13 +237,12 @@ check_key(ak_inst *a, bast_call *call, const char *key, size_t klen)
 
     pthread_rwlock_rdlock(&a->ixlock);
     if (!ak_index_find(a->ix, digest, &e)) {
-        res = fail_with(a, call, BAST_RES_DENY, "unknown_key",
-                        "no such API key");
+        res =
+            fail_with(a, call, BAST_RES_DENY, "unknown_key", "no such API key");
         goto done;
     }
     if (e.revoked_at) {
-        res = fail_with(a, call, BAST_RES_DENY, "revoked",
-                        "API key revoked");
+        res = fail_with(a, call, BAST_RES_DENY, "revoked", "API key revoked");
         goto done;
     }
     if (e.expires_at && now >= e.expires_at) {
@@ -252,14 +251,13 @@ check_key(ak_inst *a, bast_call *call, const char *key, size_t klen)
         goto done;
     }
     /* A key that authenticated is a use, even when scopes then refuse. */
-    if (ak_usage_record(a->usage, e.id, e.user, addr ? addr : "", now,
-                        &full) < 0)
+    if (ak_usage_record(a->usage, e.id, e.user, addr ? addr : "", now, &full) <
+        0)
         bast_log(a->inst, 4, "last-used: out of memory");
     for (i = 0; i < a->nreq; i++)
         if (!has_scope(&e, a->req[i])) {
             bast_call_set_error(call, "insufficient_scope",
-                                "API key %s lacks scope %s", e.id,
-                                a->req[i]);
+                                "API key %s lacks scope %s", e.id, a->req[i]);
             bast_call_add_challenge(call, a->ch_scope);
             res = BAST_RES_FORBIDDEN;
             goto done;
@@ -292,8 +290,8 @@ verify(void *state, bast_call *call)
     size_t klen = 0, count;
     bast_res res;
 
-    count = ak_find_key(a, bast_call_request(call), qbuf, sizeof qbuf, &key,
-                        &klen);
+    count =
+        ak_find_key(a, bast_call_request(call), qbuf, sizeof qbuf, &key, &klen);
     if (count == 0) {
         bast_call_add_challenge(call, a->ch_plain);
         return BAST_RES_ABSENT;

@@ -11,9 +11,9 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
-#define AK_NPOOL 16  /* reusable digest contexts; more threads get their own */
-#define AK_NHDRS 8   /* configured header names */
-#define AK_NREQ 32   /* required scopes */
+#define AK_NPOOL 16 /* reusable digest contexts; more threads get their own */
+#define AK_NHDRS 8  /* configured header names */
+#define AK_NREQ 32  /* required scopes */
 
 typedef struct ak_hdr {
     char *name;
@@ -41,11 +41,11 @@ typedef struct ak_inst {
      * refresh thread takes it exclusively only to swap the pointer. */
     pthread_rwlock_t ixlock;
     ak_index *ix;
-    int64_t gen;           /* thread-only after open */
-    int failing;           /* thread-only */
-    int64_t last_ok;       /* thread-only: monotonic second of the last
-                              good refresh */
-    atomic_int stale;      /* set by the thread past stale_after */
+    int64_t gen;      /* thread-only after open */
+    int failing;      /* thread-only */
+    int64_t last_ok;  /* thread-only: monotonic second of the last
+                         good refresh */
+    atomic_int stale; /* set by the thread past stale_after */
 
     ak_store *st; /* the thread's connection (and open/close) */
     ak_usage *usage;

@@ -20,16 +20,18 @@ static const char b58[] =
 /* Base58 digit values by ASCII code, -1 for bytes outside the alphabet.
  * A table rather than range tests: presented keys are random text, and
  * branches on random text mispredict (measured 2x slower). */
+/* clang-format off */
 static const signed char b58_tab[128] = {
     -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
     -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
     -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-    -1, 0,  1,  2,  3,  4,  5,  6,  7,  8,  -1, -1, -1, -1, -1, -1,
-    -1, 9,  10, 11, 12, 13, 14, 15, 16, -1, 17, 18, 19, 20, 21, -1,
-    22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, -1, -1, -1, -1, -1,
-    -1, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, -1, 44, 45, 46,
-    47, 48, 49, 50, 51, 52, 53, 54, 55, 56, 57, -1, -1, -1, -1, -1,
+    -1,  0,  1,  2,  3,  4,  5,  6,  7,  8, -1, -1, -1, -1, -1, -1, /* 1-9 */
+    -1,  9, 10, 11, 12, 13, 14, 15, 16, -1, 17, 18, 19, 20, 21, -1, /* A-O */
+    22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, -1, -1, -1, -1, -1, /* P-Z */
+    -1, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, -1, 44, 45, 46, /* a-o */
+    47, 48, 49, 50, 51, 52, 53, 54, 55, 56, 57, -1, -1, -1, -1, -1, /* p-z */
 };
+/* clang-format on */
 
 /* The value of base58 digit c, or a negative number. */
 static int
@@ -147,8 +149,8 @@ ak_key_check(const char *prefix, size_t plen, const char *key, size_t len)
         return AK_FMT_CHARSET;
     /* Decode the check digits rather than encode the CRC: it is the
      * cheaper direction, and a value over 32 bits simply mismatches. */
-    if (check != (uint64_t)crc32(0L, (const Bytef *)key,
-                                 (uInt)(plen + AK_BODY_CHARS)))
+    if (check !=
+        (uint64_t)crc32(0L, (const Bytef *)key, (uInt)(plen + AK_BODY_CHARS)))
         return AK_FMT_CHECKSUM;
     return AK_FMT_OK;
 }

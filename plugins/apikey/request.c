@@ -199,18 +199,16 @@ make_challenges(ak_inst *a)
     if (asprintf(&a->ch_invalid, "%s realm=\"%s\", error=\"invalid_token\"",
                  scheme, q) < 0)
         a->ch_invalid = NULL;
-    if (asprintf(&a->ch_request,
-                 "%s realm=\"%s\", error=\"invalid_request\"", scheme,
-                 q) < 0)
+    if (asprintf(&a->ch_request, "%s realm=\"%s\", error=\"invalid_request\"",
+                 scheme, q) < 0)
         a->ch_request = NULL;
     if (asprintf(&a->ch_scope,
                  "%s realm=\"%s\", error=\"insufficient_scope\","
                  " scope=\"%s\"",
                  scheme, q, scopes) < 0)
         a->ch_scope = NULL;
-    return a->ch_plain && a->ch_invalid && a->ch_request && a->ch_scope
-               ? 0
-               : -1;
+    return a->ch_plain && a->ch_invalid && a->ch_request && a->ch_scope ? 0
+                                                                        : -1;
 }
 
 int
@@ -233,7 +231,8 @@ ak_parse_options(ak_inst *a, const bast_option *opts, size_t n, char *err,
         return bast_opt_error(o, err, errlen, "path too long");
 
     v = "bast_";
-    if ((o = bast_opts_get(opts, n, "prefix")) && !ak_prefix_valid(v = o->value))
+    if ((o = bast_opts_get(opts, n, "prefix")) &&
+        !ak_prefix_valid(v = o->value))
         return bast_opt_error(o, err, errlen,
                               "1 to %d characters of A-Z a-z 0-9 _ -",
                               AK_PREFIX_MAX);
@@ -266,8 +265,8 @@ ak_parse_options(ak_inst *a, const bast_option *opts, size_t n, char *err,
         bast_opt_duration(o, 1, 3600, &a->flush, err, errlen) != 0)
         return -1;
     if ((o = bast_opts_get(opts, n, "grace")) &&
-        bast_opt_duration(o, 0, 365LL * 86400, &a->conf.grace, err,
-                          errlen) != 0)
+        bast_opt_duration(o, 0, 365LL * 86400, &a->conf.grace, err, errlen) !=
+            0)
         return -1;
     /* Past this the index may be missing revocations: fail closed. */
     a->stale_after = a->refresh * 5 < 10 ? 10 : a->refresh * 5;
@@ -303,8 +302,7 @@ query_keys(const char *q, const char *name, char *qbuf, size_t qlen,
             size_t i, j = 0;
             for (i = nl + 1; i < n && j + 1 < qlen; i++) {
                 int hi, lo;
-                if (q[i] == '%' && i + 2 < n &&
-                    (hi = hexval(q[i + 1])) >= 0 &&
+                if (q[i] == '%' && i + 2 < n && (hi = hexval(q[i + 1])) >= 0 &&
                     (lo = hexval(q[i + 2])) >= 0) {
                     qbuf[j++] = (char)(hi * 16 + lo);
                     i += 2;
@@ -328,8 +326,8 @@ query_keys(const char *q, const char *name, char *qbuf, size_t qlen,
 }
 
 size_t
-ak_find_key(const ak_inst *a, const bast_request *req, char *qbuf,
-            size_t qlen, const char **key, size_t *len)
+ak_find_key(const ak_inst *a, const bast_request *req, char *qbuf, size_t qlen,
+            const char **key, size_t *len)
 {
     size_t count = 0, h, i, n;
 

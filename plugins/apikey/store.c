@@ -117,8 +117,8 @@ migrate(ak_store *st, char *err, size_t errlen)
     }
     if (v > NMIGRATIONS) {
         snprintf(err, errlen,
-                 "store: schema version %d is newer than this plugin's %d",
-                 v, NMIGRATIONS);
+                 "store: schema version %d is newer than this plugin's %d", v,
+                 NMIGRATIONS);
         return -1;
     }
     return 0;
@@ -191,9 +191,8 @@ ak_store_generation(ak_store *st, int64_t *gen, char *err, size_t errlen)
 {
     sqlite3_stmt *s = NULL;
     int ret = -1;
-    if (sqlite3_prepare_v2(st->db,
-                           "SELECT v FROM meta WHERE k = 'generation'", -1,
-                           &s, NULL) == SQLITE_OK &&
+    if (sqlite3_prepare_v2(st->db, "SELECT v FROM meta WHERE k = 'generation'",
+                           -1, &s, NULL) == SQLITE_OK &&
         sqlite3_step(s) == SQLITE_ROW) {
         *gen = sqlite3_column_int64(s, 0);
         ret = 0;
@@ -280,8 +279,8 @@ ak_store_revoke(ak_store *st, const char *id, int64_t now, char *err,
         goto done;
     }
     if (sqlite3_prepare_v2(st->db,
-                           "UPDATE keys SET revoked_at = ?2 WHERE id = ?1",
-                           -1, &s, NULL) != SQLITE_OK) {
+                           "UPDATE keys SET revoked_at = ?2 WHERE id = ?1", -1,
+                           &s, NULL) != SQLITE_OK) {
         fail(st, err, errlen, "revoke");
         goto done;
     }
@@ -323,7 +322,7 @@ ak_store_rotate(ak_store *st, const char *old_id, const ak_rec *next,
     if (r.revoked_at || (r.expires_at && r.expires_at <= now) ||
         r.replaced_by) {
         snprintf(err, errlen, "key %s is %s", old_id,
-                 r.revoked_at  ? "revoked"
+                 r.revoked_at    ? "revoked"
                  : r.replaced_by ? "already rotated"
                                  : "expired");
         ret = -3;
@@ -417,8 +416,9 @@ ak_store_get(ak_store *st, const char *id, ak_rec *out, char *err,
     int rc, ret = -1;
 
     memset(out, 0, sizeof *out);
-    if (sqlite3_prepare_v2(st->db, "SELECT " REC_COLS " FROM keys WHERE id = ?1",
-                           -1, &s, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(st->db,
+                           "SELECT " REC_COLS " FROM keys WHERE id = ?1", -1,
+                           &s, NULL) != SQLITE_OK)
         return fail(st, err, errlen, "get");
     sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
     rc = sqlite3_step(s);
@@ -472,8 +472,8 @@ done:
 /* Rows for the verify index and the generation they belong to, read in
  * one transaction so the two agree. */
 int
-ak_store_scan(ak_store *st, int64_t *gen, ak_scan_fn fn, void *arg,
-              char *err, size_t errlen)
+ak_store_scan(ak_store *st, int64_t *gen, ak_scan_fn fn, void *arg, char *err,
+              size_t errlen)
 {
     sqlite3_stmt *s = NULL;
     int rc, ret = -1;

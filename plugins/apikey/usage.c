@@ -82,8 +82,8 @@ ak_usage_record(ak_usage *u, const char *key_id, const char *user,
                 const char *ip, int64_t at, int *full)
 {
     uint64_t h = fnv(key_id, ip);
-    size_t b = (size_t)(h % NBUCKETS), li = strlen(key_id),
-           lu = strlen(user), lp = strlen(ip);
+    size_t b = (size_t)(h % NBUCKETS), li = strlen(key_id), lu = strlen(user),
+           lp = strlen(ip);
     node *nd;
     int ret = 1;
 

@@ -97,8 +97,10 @@ fill_store(const char *path, size_t n)
         sqlite3_reset(s);
     }
     sqlite3_finalize(s);
-    sqlite3_exec(db, "UPDATE meta SET v = v + 1 WHERE k = 'generation';"
-                     "COMMIT", NULL, NULL, NULL);
+    sqlite3_exec(db,
+                 "UPDATE meta SET v = v + 1 WHERE k = 'generation';"
+                 "COMMIT",
+                 NULL, NULL, NULL);
     sqlite3_close(db);
     EVP_MD_CTX_free(ctx);
     EVP_MD_free(md);
@@ -222,15 +224,15 @@ main(int argc, char **argv)
            " with an identity)\n",
            fs);
     printf("  ratio verify/sha256      %12.3f   (goal >= 0.25)\n", vs / hs);
-    printf("  ratio core-only/sha256   %12.3f   (the ceiling the core leaves)\n",
-           fs / hs);
+    printf(
+        "  ratio core-only/sha256   %12.3f   (the ceiling the core leaves)\n",
+        fs / hs);
     printf("  plugin's own time        %12.0f ns per call\n",
            (1.0 / vs - 1.0 / fs) * 1e9);
     printf("  RSS before open          %9ld kB\n", rss0);
     printf("  RSS with the index       %9ld kB  (+%ld kB, %.0f B/key;"
            " %ld kB on huge pages)\n",
-           rss1, rss1 - rss0, (double)(rss1 - rss0) * 1024.0 / (double)n,
-           huge);
+           rss1, rss1 - rss0, (double)(rss1 - rss0) * 1024.0 / (double)n, huge);
     (void)sink;
 
     for (i = 0; i < nreq; i++)

@@ -38,8 +38,8 @@ test_format(void)
     char out[64], key[AK_KEY_MAX + 1], bad[AK_KEY_MAX + 1];
     size_t len, plen = 5, i, caught = 0;
 
-    CHECK(ak_b58_fixed(zero, 32, out, 44) == 0 &&
-              strspn(out, "1") == 44 && strlen(out) == 44,
+    CHECK(ak_b58_fixed(zero, 32, out, 44) == 0 && strspn(out, "1") == 44 &&
+              strlen(out) == 44,
           "base58: zero bytes are all '1' at fixed width");
     one[31] = 1;
     CHECK(ak_b58_fixed(one, 32, out, 44) == 0 && out[43] == '2' &&
@@ -169,8 +169,7 @@ test_store(const char *dir)
     ak_rec_clear(&got);
     CHECK(ak_store_get(st, "key_nope", &got, err, sizeof err) == 1,
           "get of an unknown id says not found");
-    CHECK(ak_store_revoke(st, b.id, 2000, err, sizeof err) == 1,
-          "revoke");
+    CHECK(ak_store_revoke(st, b.id, 2000, err, sizeof err) == 1, "revoke");
     CHECK(ak_store_revoke(st, b.id, 2001, err, sizeof err) == 0,
           "revoke again says already revoked");
     CHECK(ak_store_revoke(st, "key_nope", 2001, err, sizeof err) == 2,
@@ -193,19 +192,19 @@ test_store(const char *dir)
         ak_rec next;
         char k4[AK_KEY_MAX + 1];
         make_rec(&next, "bob", "read", k4);
-        CHECK(ak_store_rotate(st, c.id, &next, 5000, 3000, err,
-                              sizeof err) == 0,
+        CHECK(ak_store_rotate(st, c.id, &next, 5000, 3000, err, sizeof err) ==
+                  0,
               "rotate");
         CHECK(ak_store_get(st, c.id, &got, err, sizeof err) == 0 &&
                   got.expires_at == 5000 && got.replaced_by &&
                   strcmp(got.replaced_by, next.id) == 0,
               "rotated key gets the grace expiry and a link");
         ak_rec_clear(&got);
-        CHECK(ak_store_rotate(st, c.id, &next, 5000, 3000, err,
-                              sizeof err) == -3,
+        CHECK(ak_store_rotate(st, c.id, &next, 5000, 3000, err, sizeof err) ==
+                  -3,
               "a key is rotated only once");
-        CHECK(ak_store_rotate(st, b.id, &next, 5000, 3000, err,
-                              sizeof err) == -3,
+        CHECK(ak_store_rotate(st, b.id, &next, 5000, 3000, err, sizeof err) ==
+                  -3,
               "a revoked key cannot be rotated");
         CHECK(ak_store_rotate(st, "key_nope", &next, 5000, 3000, err,
                               sizeof err) == -2,
@@ -345,8 +344,8 @@ static void
 test_timing(const char *dir)
 {
     enum { NK = 64, ROUNDS = 4001 };
-    char path[512], err[512], keys[NK][AK_KEY_MAX + 1], near[NK][AK_KEY_MAX + 1],
-        rnd[NK][AK_KEY_MAX + 1];
+    char path[512], err[512], keys[NK][AK_KEY_MAX + 1],
+        near[NK][AK_KEY_MAX + 1], rnd[NK][AK_KEY_MAX + 1];
     static double tn[ROUNDS], tr[ROUNDS];
     ak_store *st = NULL;
     ak_index *ix;
@@ -367,8 +366,8 @@ test_timing(const char *dir)
         ak_store_insert(st, &r, err, sizeof err);
         near_miss(keys[i], near[i]);
         ak_key_generate("bast_", rnd[i], sizeof rnd[i]);
-        formed &= ak_key_check("bast_", 5, near[i], strlen(near[i])) ==
-                  AK_FMT_OK;
+        formed &=
+            ak_key_check("bast_", 5, near[i], strlen(near[i])) == AK_FMT_OK;
     }
     CHECK(formed, "near-miss keys are well-formed (pass the checksum)");
     ix = ak_index_load(st, &gen, err, sizeof err);
