@@ -47,6 +47,10 @@ int ak_key_generate(const char *prefix, char *out, size_t outlen);
 int ak_id_generate(char *out, size_t outlen);
 /* Check a presented key's form without any lookup: AK_FMT_*. */
 int ak_key_check(const char *prefix, size_t plen, const char *key, size_t len);
+/* The two halves: prefix, length and alphabet (AK_FMT_*); then the CRC
+ * (1 right) of a key that has the shape. */
+int ak_key_shape(const char *prefix, size_t plen, const char *key, size_t len);
+int ak_key_checksum_ok(size_t plen, const char *key);
 /* "bast_4Xk9Pq2w" (prefix + AK_SHOW_CHARS digits) into out. */
 void ak_key_display(const char *prefix, const char *key, char *out,
                     size_t outlen);
