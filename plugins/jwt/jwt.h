@@ -217,6 +217,9 @@ jwt_denylist *jwt_denylist_open(const char *path, char *err, size_t errlen);
 void jwt_denylist_close(jwt_denylist *d);
 /* 1 revoked, 0 not, -1 the list cannot be read (fail closed). */
 int jwt_denylist_has(jwt_denylist *d, const char *jti);
+const char *jwt_denylist_path(const jwt_denylist *d);
+/* Append every listed jti to a JSON array; -1 when unreadable. */
+int jwt_denylist_each(jwt_denylist *d, json_t *arr);
 
 /* ---- token cache (cache.c) ------------------------------------------- */
 
@@ -253,5 +256,6 @@ typedef struct jwt_inst {
 } jwt_inst;
 
 bast_res jwt_verify(void *state, bast_call *call);
+int jwt_admin(void *state, const bast_instance *inst, int argc, char **argv);
 
 #endif

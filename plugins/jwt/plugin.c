@@ -9,7 +9,8 @@
  * Results: success (identity from `sub`), absent (no token), malformed (two
  * tokens, broken Bearer framing), deny (invalid_token, token_expired,
  * unknown_key, revoked, replay), forbidden (insufficient_scope),
- * unavailable (jwks_uri never fetched, replay store down).
+ * unavailable (jwks_uri never fetched, replay store down).  Management
+ * commands (`bast jwt keys|revoke|revoked|inspect`) are in admin.c.
  */
 #include "jwt.h"
 
@@ -368,4 +369,4 @@ fail:
 }
 
 BAST_PLUGIN_DEFINE(BAST_CAP_THREADSAFE, "jwt", BAST_VERSION, jwt_open,
-                   jwt_verify, jwt_close, NULL);
+                   jwt_verify, jwt_close, jwt_admin);

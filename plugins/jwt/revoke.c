@@ -171,3 +171,24 @@ jwt_denylist_has(jwt_denylist *d, const char *jti)
     pthread_rwlock_unlock(&d->lock);
     return rc;
 }
+
+const char *
+jwt_denylist_path(const jwt_denylist *d)
+{
+    return d->path;
+}
+
+int
+jwt_denylist_each(jwt_denylist *d, json_t *arr)
+{
+    int rc = 0;
+    maybe_reload(d);
+    pthread_rwlock_rdlock(&d->lock);
+    if (!d->set)
+        rc = -1;
+    else
+        for (size_t i = 0; i < d->set->n; i++)
+            json_array_append_new(arr, json_string(d->set->ids[i]));
+    pthread_rwlock_unlock(&d->lock);
+    return rc;
+}
