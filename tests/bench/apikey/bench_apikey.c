@@ -116,7 +116,7 @@ main(int argc, char **argv)
     bast_request *reqs[NREQ];
     bast_options o = {sizeof o, plugdir, NULL};
     volatile unsigned char sink = 0;
-    double t0, hs, vs, fs, dt;
+    double t0, hs, vs, fs, dt, topen;
     int round;
     long rss0, rss1, huge;
     size_t i, iters, total = 0, allowed = 0, nreq = n < NREQ ? n : NREQ;
@@ -148,10 +148,12 @@ main(int argc, char **argv)
     keys = fill_store(path, n);
 
     rss0 = rss_kb();
+    t0 = now_s();
     if (!(ctx = bast_open(dir, &o, err, sizeof err))) {
         fprintf(stderr, "bench: %s\n", err);
         return 2;
     }
+    topen = now_s() - t0;
     rss1 = rss_kb();
     huge = proc_kb("/proc/self/smaps_rollup", "AnonHugePages");
 
@@ -229,6 +231,7 @@ main(int argc, char **argv)
         fs / hs);
     printf("  plugin's own time        %12.0f ns per call\n",
            (1.0 / vs - 1.0 / fs) * 1e9);
+    printf("  bast_open (index load)   %12.0f ms\n", topen * 1e3);
     printf("  RSS before open          %9ld kB\n", rss0);
     printf("  RSS with the index       %9ld kB  (+%ld kB, %.0f B/key;"
            " %ld kB on huge pages)\n",
