@@ -555,13 +555,11 @@ handler(void *cls, struct MHD_Connection *c, const char *url,
             MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
         const char *te = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
                                                      "Transfer-Encoding");
-        h->has_body = (cl && strcmp(cl, "0") != 0) || te;
+        h->has_body = cl || te; /* an empty body is still a body */
         if (h->route == R_VERIFY && cl &&
             strtoull(cl, NULL, 10) > (unsigned long long)d->max_body)
             return queue_error(c, MHD_HTTP_CONTENT_TOO_LARGE, "invalid_request",
                                "request body too large", NULL);
-        if (cl && strcmp(cl, "0") == 0)
-            h->has_body = 1; /* an empty body is still a body */
         /* Answer on a later call, once the request is fully read: an
          * answer queued now makes libmicrohttpd close the connection. */
         return MHD_YES;

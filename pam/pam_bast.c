@@ -19,6 +19,7 @@
  */
 #include "bast.h"
 
+#include <arpa/inet.h>
 #include <jansson.h>
 #include <stddef.h>
 #include <security/pam_ext.h>
@@ -199,7 +200,9 @@ run(const args *a, bast_ctx *ctx, const char *token, pam_handle_t *pamh,
     /* PAM_RHOST is passed on when it is an address (address rules). */
     if (ok && pam_get_item(pamh, PAM_RHOST, &item) == PAM_SUCCESS && item) {
         const char *rhost = item;
-        if (strspn(rhost, "0123456789abcdefABCDEF.:") == strlen(rhost))
+        unsigned char bin[16];
+        if (inet_pton(AF_INET, rhost, bin) == 1 ||
+            inet_pton(AF_INET6, rhost, bin) == 1)
             bast_request_set_remote_addr(req, rhost);
     }
     bast_request_set_tls(req, a->tls);
@@ -244,9 +247,7 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
     size_t tlen = tok ? strnlen(tok, MAX_TOKEN + 1) : 0;
     if (tlen == 0 || tlen > MAX_TOKEN || strpbrk(tok, "\r\n")) {
         pam_syslog(pamh, LOG_NOTICE,
-                   "app=%s user=%s: empty or unusable "
-                   "credential",
-                   a.app, user);
+                   "app=%s user=%s: empty or unusable credential", a.app, user);
         return PAM_AUTH_ERR;
     }
 
