@@ -194,6 +194,11 @@ sg_set_flag(sg_entry *e, int flag)
     snprintf(e->pam_ctl, SG_CTL, "%s", flags[flag & 3]);
 }
 
+/* The filter lines: [kind == SG_FILTERED][filter - 1]. */
+static const char *const filter_lines[2][2] = {
+    {"methods = GET POST\n", "paths = /* /other\n"},
+    {"methods = POST PUT\n", "paths = /admin/* /x\n"}};
+
 static int gen_file(sg_stack *st, sg_rng *r, int depth);
 
 static void
@@ -221,6 +226,12 @@ gen_entry(sg_stack *st, sg_rng *r, int depth, sg_entry *e)
               : roll >= 23 && roll < 28 ? SG_FILTERED
                                         : SG_MOD;
     e->id = st->nids++;
+    /* Filters: SG_FILTERED always gets one the request (GET /) misses;
+     * a plain module sometimes gets one it matches. */
+    if (e->kind == SG_FILTERED)
+        e->filter = 1 + sg_below(r, 2);
+    else if (e->kind == SG_MOD && sg_below(r, 10) == 0)
+        e->filter = 1 + sg_below(r, 2);
     /* Successes are common in real stacks and make the walk go further. */
     e->res = sg_below(r, 3) == 0 ? 1 : 1 + sg_below(r, SG_NRES);
     if (sg_below(r, 100) < 55)
@@ -285,8 +296,9 @@ write_bast(const sg_stack *st, const char *name, int fi, const char *dir)
         case SG_MOD:
             fprintf(fp,
                     "\n[m%d]\nplugin = fixed\ncontrol = %s\nresult = %s\n"
-                    "bind_identity = no\n",
-                    e->id, e->bast_ctl, bast_words[e->res]);
+                    "bind_identity = no\n%s",
+                    e->id, e->bast_ctl, bast_words[e->res],
+                    e->filter ? filter_lines[0][e->filter - 1] : "");
             break;
         case SG_MISSING:
             fprintf(fp, "\n[x%d]\nplugin = -nosuchplugin\ncontrol = %s\n",
@@ -294,9 +306,9 @@ write_bast(const sg_stack *st, const char *name, int fi, const char *dir)
             break;
         case SG_FILTERED:
             fprintf(fp,
-                    "\n[m%d]\nplugin = fixed\ncontrol = %s\nresult = %s\n"
-                    "methods = POST PUT\n",
-                    e->id, e->bast_ctl, bast_words[e->res]);
+                    "\n[m%d]\nplugin = fixed\ncontrol = %s\nresult = %s\n%s",
+                    e->id, e->bast_ctl, bast_words[e->res],
+                    filter_lines[1][(e->filter + 1) & 1]);
             break;
         default:
             file_name(tn, sizeof(tn), name, e->target);

@@ -28,6 +28,7 @@ typedef struct sg_entry {
     int id;     /* module id (SG_IS_MODULE kinds); trace key */
     int res;    /* 1..7 as bast_res (SG_MOD) */
     int target; /* file index (SG_INCLUDE, SG_SUBSTACK) */
+    int filter; /* which `methods`/`paths` filter (0: none) */
     char bast_ctl[SG_CTL];
     char pam_ctl[SG_CTL];
 } sg_entry;
