@@ -7,7 +7,7 @@
 # ignored from an untrusted peer (127.0.0.2), bad proxy headers refused,
 # body limit, unknown apps and paths, /healthz, /metrics, a unix socket
 # with its mode, IPv6, command-line errors, SIGHUP with a good and a bad
-# configuration, and SIGTERM.
+# configuration, SIGTERM, and the core's audit lines (one per decision).
 . "$TOP/tests/lib.sh"
 . "$TOP/tests/e2e/e2elib.sh"
 cd "$T" || exit 1
@@ -178,6 +178,20 @@ if grep -q . /proc/net/if_inet6 2>/dev/null; then
 else
     skip "IPv6 listen: no IPv6 on this host"
 fi
+
+# ---- audit: one line per decision, written by the core (not by bastd) ----
+mkconf au
+printf '[bast]\naudit = %s\n' "$T/audit.jsonl" >au/bast.conf
+cp c/conf.d/ok.conf c/conf.d/deny.conf au/conf.d/
+PA=$(free_port)
+start_bastd "$T/audit.log" --confdir au --listen "127.0.0.1:$PA"
+curl -s -o /dev/null "http://127.0.0.1:$PA/verify/ok"
+curl -s -o /dev/null "http://127.0.0.1:$PA/verify/deny"
+curl -s -o /dev/null "http://127.0.0.1:$PA/verify/ok"
+kill -TERM "$BASTD_PID"; wait "$BASTD_PID"
+check_eq "audit: exactly one line per decision" 3 "$(wc -l <"$T/audit.jsonl" 2>/dev/null || echo 0)"
+check "audit: the denial is there" grep -q 'invalid_token' "$T/audit.jsonl"
+check "audit: bastd's own log has no per-request lines" bash -c "! grep -q 'invalid_token' '$T/audit.log'"
 
 "$BASTD" --confdir c --listen "127.0.0.1:$P" --threads 0 2>/dev/null; rc=$?
 check_eq "bad --threads: exit 2" 2 "$rc"
