@@ -179,6 +179,47 @@ else
     skip "IPv6 listen: no IPv6 on this host"
 fi
 
+# ---- limits: header size, connections, idle timeout, socket owner ----------
+PL=$(free_port)
+start_bastd "$T/limits.log" --confdir c --listen "127.0.0.1:$PL" --threads 1 --max-connections 1 --timeout 1
+UL=http://127.0.0.1:$PL
+big() { head -c "$1" /dev/zero | tr '\0' a; }
+check_eq "headers over --max-header: 431 from libmicrohttpd" 431 "$(code "$UL/verify/echo" -H "X-Big: $(big 60000)")"
+check_eq "headers over the core's 16 KiB: 400" 400 "$(code "$UL/verify/echo" -H "X-Big: $(big 20000)")"
+check_eq "headers over 16 KiB: says why" "request headers too large" "$(json_get "$(cat body)" error_description)"
+$PY - "$PL" >idle.out 2>&1 <<'PY' &
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+t = time.time()
+s.settimeout(10)
+try:
+    closed = s.recv(1) == b""
+except OSError:
+    closed = True
+print("closed" if closed else "open", round(time.time() - t))
+PY
+IDLE=$!
+sleep 0.3
+# at the limit libmicrohttpd stops accepting: the second client waits
+check_eq "--max-connections 1: a second connection is not served" 000 "$(curl -s -o /dev/null -w '%{http_code}' --max-time 0.4 "$UL/healthz")"
+wait "$IDLE"
+read -r st secs <idle.out
+check_eq "--timeout 1: an idle connection is closed" closed "$st"
+check "--timeout 1: after about a second" test "${secs:-99}" -le 3
+check_eq "after the idle one is gone, connections are accepted" 200 "$(curl -s -o /dev/null -w '%{http_code}' "$UL/healthz")"
+kill -TERM "$BASTD_PID"; wait "$BASTD_PID"
+if id nobody >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    start_bastd "$T/owner.log" --confdir c --listen "unix:$T/own.sock" --socket-owner nobody --socket-mode 0640
+    check_eq "--socket-owner: the socket belongs to nobody" nobody "$(stat -c %U "$T/own.sock")"
+    check_eq "--socket-mode 0640" 640 "$(stat -c %a "$T/own.sock")"
+    kill -TERM "$BASTD_PID"; wait "$BASTD_PID"
+else
+    skip "--socket-owner: needs root and a nobody user"
+fi
+"$BASTD" --confdir c --listen "unix:$T/x.sock" --socket-owner no-such-user-xyz 2>/dev/null; rc=$?
+check_eq "--socket-owner with an unknown user: exit 1" 1 "$rc"
+check "... and no socket left behind" test ! -e "$T/x.sock"
+
 # ---- audit: one line per decision, written by the core (not by bastd) ----
 mkconf au
 printf '[bast]\naudit = %s\n' "$T/audit.jsonl" >au/bast.conf
