@@ -296,8 +296,13 @@ write_bast(const sg_stack *st, const char *name, int fi, const char *dir)
         case SG_MOD:
             fprintf(fp,
                     "\n[m%d]\nplugin = fixed\ncontrol = %s\nresult = %s\n"
-                    "bind_identity = no\n%s",
+                    "%s%s",
                     e->id, e->bast_ctl, bast_words[e->res],
+                    /* one principal for all: the identity rule runs but
+                     * never fires, so libpam stays the reference */
+                    e->id % 3 == 0   ? "identity = u\n"
+                    : e->id % 3 == 1 ? "identity = u\nbind_identity = no\n"
+                                     : "",
                     e->filter ? filter_lines[0][e->filter - 1] : "");
             break;
         case SG_MISSING:
