@@ -6,7 +6,9 @@
 # allow_any, deny, unavailable, bad arguments, empty password.  apikey
 # (when built): right key, wrong key, revoked key, another user's key,
 # header=X-Api-Key, account re-verification (revoked between auth and
-# account), account scope, account=stored, account without auth.  The
+# account), account scope, account=stored, account without auth; jwt
+# (when built): the user's token, another subject's, an expired one, and
+# one that expires between auth and account.  The
 # key never appears in what the module logs.
 . "$TOP/tests/lib.sh"
 . "$TOP/tests/e2e/e2elib.sh"
@@ -75,6 +77,32 @@ svc acctok "account required /lib/x86_64-linux-gnu/security/pam_permit.so" "acco
 if [ -f /lib/x86_64-linux-gnu/security/pam_permit.so ]; then
     drive acctok alice x acctonly
     check_eq "account without bast auth, missing_ok: ignored" "acct: Success" "$out"
+fi
+
+# ---- JWT as the password ------------------------------------------------------
+if have_plugin jwt && $PY -c 'import jwt' 2>/dev/null; then
+    mkconf j
+    chmod 700 j
+    head -c 48 /dev/urandom | base64 | tr -d '\n=+/' >j/jwt.secret
+    chmod 600 j/jwt.secret
+    printf '[app]\nrealm = vpn\n\n[bearer]\nplugin = jwt\ncontrol = required\nalgorithms = HS256\nhmac_secret_file = jwt.secret\nleeway = 0\n' >j/conf.d/vpn.conf
+    chmod 600 j/conf.d/vpn.conf
+    mint() { $PY -c 'import jwt,sys,time
+n=int(time.time())
+print(jwt.encode({"sub":sys.argv[2],"iat":n,"exp":n+int(sys.argv[3]),"scope":"vpn:connect"}, open(sys.argv[1]).read().strip(), "HS256"))' j/jwt.secret "$@"; }
+    svc vpn "auth required $MOD app=vpn confdir=$T/j" "account required $MOD app=vpn confdir=$T/j scope=vpn:connect"
+    drive vpn alice "$(mint alice 300)" acct
+    check_eq "jwt: token for the user, auth and account (scope claim)" "auth: Success
+acct: Success" "$out"
+    drive vpn bob "$(mint alice 300)"
+    check_eq "jwt: token for another subject" "auth: Authentication failure" "$out"
+    drive vpn alice "$(mint alice -10)"
+    check_eq "jwt: expired token" "auth: Authentication failure" "$out"
+    PAM_DRIVER_BETWEEN="sleep 2.5" drive vpn alice "$(mint alice 2)" acct
+    check_eq "jwt: expired between auth and account: account expired" "auth: Success
+acct: User account has expired" "$out"
+else
+    skip "jwt plugin or python3-jwt missing: JWT password tests"
 fi
 
 if ! have_plugin apikey; then
