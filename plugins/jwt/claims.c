@@ -86,13 +86,13 @@ audience_ok(const jwt_rules *r, json_t *aud)
 
 /* SHA-256 of the leaf certificate's DER, base64url (RFC 8705 §3.1). */
 static int
-cert_thumbprint(const char *pem, char *out, size_t outlen)
+cert_thumbprint(const EVP_MD *sha256, const char *pem, char *out, size_t outlen)
 {
     BIO *b = BIO_new_mem_buf(pem, -1);
     X509 *x = b ? PEM_read_bio_X509(b, NULL, NULL, NULL) : NULL;
     unsigned char md[32];
     unsigned int mdlen = 0;
-    int ok = x && X509_digest(x, EVP_sha256(), md, &mdlen) && mdlen == 32 &&
+    int ok = x && X509_digest(x, sha256, md, &mdlen) && mdlen == 32 &&
              bast_b64_encode(md, 32, out, outlen,
                              BAST_B64_URL | BAST_B64_NOPAD) == 43;
     X509_free(x);
@@ -120,7 +120,7 @@ check_cnf(const jwt_rules *r, json_t *claims, const char *pem, jwt_verdict *v)
     if (!pem || !*pem)
         return fail(v, BAST_RES_DENY, "invalid_token",
                     "certificate-bound token without a client certificate");
-    if (cert_thumbprint(pem, have, sizeof(have)) < 0)
+    if (cert_thumbprint(r->sha256, pem, have, sizeof(have)) < 0)
         return fail(v, BAST_RES_DENY, "invalid_token",
                     "client certificate does not parse");
     if (!bast_ct_equal(have, json_string_value(x5t), 43))

@@ -115,7 +115,8 @@ jwt_extract(const jwt_where *w, const bast_request *req, const char **tok,
     for (i = 0; i < n; i++) {
         const char *t;
         size_t tl;
-        int rc = bearer(bast_req_header(req, "Authorization", i), &t, &tl);
+        const char *v = bast_req_header(req, "Authorization", i);
+        int rc = v ? bearer(v, &t, &tl) : 0;
         if (rc < 0) {
             *why = "Authorization: Bearer needs exactly one token68";
             return BAST_RES_MALFORMED;
@@ -128,7 +129,10 @@ jwt_extract(const jwt_where *w, const bast_request *req, const char **tok,
         for (i = 0; i < n; i++) {
             const char *v = bast_req_header(req, w->header, i), *t;
             size_t tl;
-            int rc = bearer(v, &t, &tl);
+            int rc;
+            if (!v)
+                continue;
+            rc = bearer(v, &t, &tl);
             if (rc == 0) { /* the raw token, without a scheme */
                 while (*v == ' ')
                     v++;
@@ -147,14 +151,16 @@ jwt_extract(const jwt_where *w, const bast_request *req, const char **tok,
     }
     if (w->cookie) {
         n = bast_req_header_count(req, "Cookie");
-        for (i = 0; i < n; i++)
-            if (from_cookies(bast_req_header(req, "Cookie", i), w->cookie, &f) <
-                0) {
+        for (i = 0; i < n; i++) {
+            const char *v = bast_req_header(req, "Cookie", i);
+            if (v && from_cookies(v, w->cookie, &f) < 0) {
                 *why = "token cookie does not hold one token";
                 return BAST_RES_MALFORMED;
             }
+        }
     }
-    if (w->query && from_query(bast_req_query(req), &f) < 0) {
+    if (w->query && bast_req_query(req) &&
+        from_query(bast_req_query(req), &f) < 0) {
         *why = "access_token parameter does not hold one token";
         return BAST_RES_MALFORMED;
     }

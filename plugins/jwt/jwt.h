@@ -167,6 +167,7 @@ typedef struct jwt_rules {
     const char *scopes_text;        /* for the challenge */
     long long leeway, max_lifetime; /* max_lifetime 0: no limit */
     int require_exp, require_cnf;
+    const EVP_MD *sha256; /* prefetched, for certificate thumbprints */
 } jwt_rules;
 
 typedef struct jwt_verdict {

@@ -159,8 +159,18 @@ rsa_from_jwk(json_t *jwk, const char **why)
         !(params = OSSL_PARAM_BLD_to_param(bld)) ||
         !(pc = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL)) ||
         EVP_PKEY_fromdata_init(pc) <= 0 ||
-        EVP_PKEY_fromdata(pc, &pkey, EVP_PKEY_PUBLIC_KEY, params) <= 0)
+        EVP_PKEY_fromdata(pc, &pkey, EVP_PKEY_PUBLIC_KEY, params) <= 0) {
         *why = "RSA key: rejected by OpenSSL";
+    } else {
+        /* an even modulus or e = 1 would make "verification" meaningless */
+        EVP_PKEY_CTX *chk = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
+        if (!chk || EVP_PKEY_public_check(chk) != 1) {
+            *why = "RSA key: not a valid public key";
+            EVP_PKEY_free(pkey);
+            pkey = NULL;
+        }
+        EVP_PKEY_CTX_free(chk);
+    }
     OSSL_PARAM_free(params);
     OSSL_PARAM_BLD_free(bld);
     EVP_PKEY_CTX_free(pc);

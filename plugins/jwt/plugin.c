@@ -230,6 +230,7 @@ jwt_open(const bast_instance *inst, const bast_option *opts, size_t nopts,
             snprintf(err, errlen, "jwt: cannot fetch %s", hashes[h]);
             goto fail;
         }
+    ji->rules.sha256 = ji->cr.md[JWT_SHA256];
     if (!(ji->cr.hmac = EVP_MAC_fetch(NULL, "HMAC", NULL)) ||
         !(ji->sig = jwt_sig_new(&ji->cr, err, errlen))) {
         snprintf(err, errlen, "jwt: cannot prepare OpenSSL");
