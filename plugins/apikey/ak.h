@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <openssl/evp.h>
+#include <stdatomic.h>
 
 /* ---- key format (key.c) ------------------------------------------------
  * <prefix><body: 32 CSPRNG bytes as 44 base58 digits><check: 6 digits>
@@ -102,7 +103,12 @@ int ak_store_scan(ak_store *st, int64_t *gen, ak_scan_fn fn, void *arg,
 
 /* ---- the index (index.c) ----------------------------------------------- */
 #define AK_SCOPES_MAX 32 /* scopes per key (admin refuses more) */
+typedef _Atomic uint64_t ak_hint;
 typedef struct ak_entry {
+    /* What verify last recorded for this key, (ip hash << 32 | second):
+     * a use that matches it is already in a last-used batch, so the hot
+     * path skips the batch's lock for repeated uses in one second. */
+    ak_hint *hint;
     int64_t expires_at, revoked_at; /* 0: none */
     const char *id, *user, *name;
     const char *scopes[AK_SCOPES_MAX]; /* nscopes words */

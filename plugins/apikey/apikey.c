@@ -167,6 +167,16 @@ ctx_put(ak_inst *a, EVP_MD_CTX *ctx, int slot)
         atomic_store(&a->busy[slot], 0);
 }
 
+/* FNV-1a of the address: a tag for the hint, not a security measure. */
+static uint32_t
+ip_hash(const char *ip)
+{
+    uint32_t h = 2166136261u;
+    for (; *ip; ip++)
+        h = (h ^ (unsigned char)*ip) * 16777619u;
+    return h;
+}
+
 static bast_res
 fail_with(ak_inst *a, bast_call *call, bast_res res, const char *error,
           const char *desc)
@@ -202,6 +212,7 @@ check_key(ak_inst *a, bast_call *call, const char *key, size_t klen)
     EVP_MD_CTX *ctx;
     int slot, rc, full = 0;
     int64_t now = bast_call_now(call);
+    uint64_t hint;
     bast_res res;
 
     if (klen > AK_KEY_MAX)
@@ -256,10 +267,18 @@ check_key(ak_inst *a, bast_call *call, const char *key, size_t klen)
                         "API key expired");
         goto done;
     }
-    /* A key that authenticated is a use, even when scopes then refuse. */
-    if (ak_usage_record(a->usage, e.id, e.user, addr ? addr : "", now, &full) <
-        0)
-        bast_log(a->inst, 4, "last-used: out of memory");
+    /* A key that authenticated is a use, even when scopes then refuse.
+     * The hint is stored only after the batch holds the use, so a skipped
+     * use is always one some batch already has. */
+    hint = ((uint64_t)ip_hash(addr ? addr : "") << 32) | (uint32_t)now;
+    if (atomic_load_explicit(e.hint, memory_order_relaxed) != hint) {
+        rc = ak_usage_record(a->usage, e.id, e.user, addr ? addr : "", now,
+                             &full);
+        if (rc > 0)
+            atomic_store_explicit(e.hint, hint, memory_order_relaxed);
+        else if (rc < 0)
+            bast_log(a->inst, 4, "last-used: out of memory");
+    }
     for (i = 0; i < a->nreq; i++)
         if (!has_scope(&e, a->req[i])) {
             bast_call_set_error(call, "insufficient_scope",

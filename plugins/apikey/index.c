@@ -21,7 +21,8 @@ typedef struct blk {
     int64_t expires_at, revoked_at;
     uint32_t user, name, scopes; /* offsets into text; id is at 0 */
     uint32_t nscopes;
-    char text[]; /* id\0user\0name\0scope\0scope\0... */
+    ak_hint hint; /* the one mutable field: see ak_entry */
+    char text[];  /* id\0user\0name\0scope\0scope\0... */
 } blk;
 
 typedef struct slot {
@@ -111,6 +112,7 @@ add_row(void *arg, const unsigned char *hash, const char *id, const char *user,
     b = (blk *)(void *)(ix->arena + ix->alen);
     memcpy(b->digest, hash, AK_DIGEST);
     b->expires_at = expires_at;
+    atomic_init(&b->hint, 0);
     b->revoked_at = revoked_at;
     b->nscopes = 0;
     memcpy(b->text, id, li + 1);
@@ -230,6 +232,8 @@ ak_index_find(const ak_index *ix, const unsigned char digest[AK_DIGEST],
         b = (const blk *)(const void *)(ix->arena + (size_t)(s->blk - 1) * 8);
         if (CRYPTO_memcmp(b->digest, digest, AK_DIGEST) != 0)
             continue;
+        /* the index is read-only to readers except this atomic */
+        out->hint = (ak_hint *)&b->hint;
         out->expires_at = b->expires_at;
         out->revoked_at = b->revoked_at;
         out->id = b->text;
