@@ -174,10 +174,23 @@ if grep -q . /proc/net/if_inet6 2>/dev/null; then
     P6=$(free_port)
     start_bastd "$T/v6.log" --confdir c --listen "[::1]:$P6"
     check_eq "IPv6 listen: verify" 200 "$(code "http://[::1]:$P6/verify/ok")"
+    code "http://[::1]:$P6/verify/echo" -H 'X-Original-URI: /' -H 'X-Real-IP: 2001:db8::1' >/dev/null
+    check_eq "IPv6: ::1 trusted by default, v6 X-Real-IP kept" 2001:db8::1 "$(attr "$(A)" remote_addr)"
     kill -TERM "$BASTD_PID"; wait "$BASTD_PID"
 else
     skip "IPv6 listen: no IPv6 on this host"
 fi
+
+# ---- CIDR prefixes ---------------------------------------------------------
+PC=$(free_port)
+start_bastd "$T/cidr.log" --confdir c --listen "127.0.0.1:$PC" --trusted-proxies "10.0.0.0/8, 127.0.0.0/30"
+code --interface 127.0.0.2 "http://127.0.0.1:$PC/verify/echo" -H 'X-Original-URI: /' -H 'X-Real-IP: 192.0.2.77' >/dev/null
+check_eq "127.0.0.0/30 trusts 127.0.0.2" 192.0.2.77 "$(attr "$(A)" remote_addr)"
+code --interface 127.0.0.5 "http://127.0.0.1:$PC/verify/echo" -H 'X-Original-URI: /' -H 'X-Real-IP: 192.0.2.77' >/dev/null
+check_eq "... but not 127.0.0.5" 127.0.0.5 "$(attr "$(A)" remote_addr)"
+code "http://127.0.0.1:$PC/verify/echo" -H 'X-Forwarded-For: 198.51.100.1, 10.1.2.3' >/dev/null
+check_eq "X-Forwarded-For skips trusted hops from the right" 198.51.100.1 "$(attr "$(A)" remote_addr)"
+kill -TERM "$BASTD_PID"; wait "$BASTD_PID"
 
 # ---- limits: header size, connections, idle timeout, socket owner ----------
 PL=$(free_port)
