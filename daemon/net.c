@@ -22,6 +22,17 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+/* "what arg: <errno text>" (strerror_r: glibc's strerror is not
+ * thread-safe). */
+static void
+sys_error(char *err, size_t errlen, const char *what, const char *arg)
+{
+    char eb[128];
+    const char *m = strerror_r(errno, eb, sizeof eb);
+    snprintf(err, errlen, "%s%s%s: %s", what, arg ? " " : "", arg ? arg : "",
+             m);
+}
+
 static int
 parse_ip(const char *s, int *family, unsigned char out[16])
 {
@@ -256,7 +267,7 @@ set_owner(const char *path, const char *owner, char *err, size_t errlen)
         gid = gr->gr_gid;
     }
     if (chown(path, uid, gid) < 0) {
-        snprintf(err, errlen, "chown %s: %s", path, strerror(errno));
+        sys_error(err, errlen, "chown", path);
         return -1;
     }
     return 0;
@@ -279,7 +290,7 @@ listen_unix(const char *path, unsigned mode, const char *owner, char *err,
     strcpy(sun.sun_path, path);
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0) {
-        snprintf(err, errlen, "socket: %s", strerror(errno));
+        sys_error(err, errlen, "socket", NULL);
         return -1;
     }
     struct stat st;
@@ -296,7 +307,7 @@ listen_unix(const char *path, unsigned mode, const char *owner, char *err,
         close(fd);
         fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
         if (fd < 0 || unlink(path) < 0) {
-            snprintf(err, errlen, "%s: %s", path, strerror(errno));
+            sys_error(err, errlen, path, NULL);
             goto fail;
         }
     }
@@ -306,17 +317,17 @@ listen_unix(const char *path, unsigned mode, const char *owner, char *err,
     int rc = bind(fd, (struct sockaddr *)&sun, sizeof sun);
     umask(old);
     if (rc < 0) {
-        snprintf(err, errlen, "bind %s: %s", path, strerror(errno));
+        sys_error(err, errlen, "bind", path);
         goto fail;
     }
     if (owner && set_owner(path, owner, err, errlen) < 0)
         goto fail_unlink;
     if (chmod(path, (mode_t)mode) < 0) {
-        snprintf(err, errlen, "chmod %s: %s", path, strerror(errno));
+        sys_error(err, errlen, "chmod", path);
         goto fail_unlink;
     }
     if (listen(fd, SOMAXCONN) < 0) {
-        snprintf(err, errlen, "listen %s: %s", path, strerror(errno));
+        sys_error(err, errlen, "listen", path);
         goto fail_unlink;
     }
     return fd;
@@ -360,7 +371,7 @@ bastd_listen(const char *spec, unsigned mode, const char *owner, char *err,
         goto bad;
     int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0) {
-        snprintf(err, errlen, "socket: %s", strerror(errno));
+        sys_error(err, errlen, "socket", NULL);
         freeaddrinfo(ai);
         return -1;
     }
@@ -370,7 +381,7 @@ bastd_listen(const char *spec, unsigned mode, const char *owner, char *err,
         setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
     if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 ||
         listen(fd, SOMAXCONN) < 0) {
-        snprintf(err, errlen, "listen %s: %s", spec, strerror(errno));
+        sys_error(err, errlen, "listen", spec);
         close(fd);
         freeaddrinfo(ai);
         return -1;
