@@ -3,11 +3,12 @@
  * SQLite store (docs/apikey.md).  Options: store (sqlite:PATH), prefix,
  * headers, allow_query_key, query_param, refresh, required_scopes, grace,
  * last_used_flush.  Results: absent (no key), malformed (two keys, empty
- * key), deny invalid_token (bad prefix, length, alphabet or checksum: no
- * lookup), deny unknown_key / revoked / token_expired, forbidden
- * insufficient_scope, unavailable store_unavailable (the store could not be
- * read for too long, so revocations might be missed), success with the
- * key's owner as identity and key_id / scopes as attributes.
+ * key), deny invalid_token (bad prefix, length or alphabet, refused before
+ * hashing; or a checksum mismatch, told apart from an unknown key after
+ * the in-memory lookup), deny unknown_key / revoked / token_expired,
+ * forbidden insufficient_scope, unavailable store_unavailable (the store
+ * could not be read for too long, so revocations might be missed), success
+ * with the key's owner as identity and key_id / scopes as attributes.
  * Each instance owns a thread that polls the store's change counter every
  * `refresh` and swaps in a new immutable index, and writes the last-used
  * batch every `last_used_flush` and at close.
@@ -150,9 +151,9 @@ static EVP_MD_CTX *
 ctx_get(ak_inst *a, int *slot)
 {
     for (int i = 0; i < AK_NPOOL; i++)
-        if (!atomic_exchange(&a->busy[i], 1)) {
+        if (!atomic_exchange(&a->pool[i].busy, 1)) {
             *slot = i;
-            return a->pool[i];
+            return a->pool[i].ctx;
         }
     *slot = -1; /* more threads than slots: a private context */
     return EVP_MD_CTX_new();
@@ -164,7 +165,7 @@ ctx_put(ak_inst *a, EVP_MD_CTX *ctx, int slot)
     if (slot < 0)
         EVP_MD_CTX_free(ctx);
     else
-        atomic_store(&a->busy[slot], 0);
+        atomic_store(&a->pool[slot].busy, 0);
 }
 
 /* FNV-1a of the address: a tag for the hint, not a security measure. */

@@ -34,8 +34,12 @@ typedef struct ak_inst {
     char *ch_plain, *ch_invalid, *ch_request, *ch_scope; /* challenges */
 
     const EVP_MD *md;
-    EVP_MD_CTX *pool[AK_NPOOL];
-    atomic_int busy[AK_NPOOL];
+    /* one cache line per slot: threads taking different slots must not
+     * bounce one line between cores */
+    struct {
+        _Alignas(64) atomic_int busy;
+        EVP_MD_CTX *ctx;
+    } pool[AK_NPOOL];
 
     /* The index: readers hold ixlock shared while they use an entry; the
      * refresh thread takes it exclusively only to swap the pointer. */

@@ -20,13 +20,15 @@
 ak_inst *
 ak_inst_new(const bast_instance *inst)
 {
-    ak_inst *a = calloc(1, sizeof *a);
+    /* aligned: the digest pool keeps one cache line per slot */
+    ak_inst *a = aligned_alloc(_Alignof(ak_inst), sizeof *a);
     pthread_rwlockattr_t ra;
     pthread_condattr_t ca;
     int i;
 
     if (!a)
         return NULL;
+    memset(a, 0, sizeof *a);
     a->inst = inst;
     /* Writers first: a steady stream of verifies must not starve the
      * index swap (glibc prefers readers by default). */
@@ -45,7 +47,7 @@ ak_inst_new(const bast_instance *inst)
     if (!a->md || !a->usage)
         goto bad;
     for (i = 0; i < AK_NPOOL; i++)
-        if (!(a->pool[i] = EVP_MD_CTX_new()))
+        if (!(a->pool[i].ctx = EVP_MD_CTX_new()))
             goto bad;
     return a;
 bad:
@@ -63,7 +65,7 @@ ak_inst_free(ak_inst *a)
     ak_store_close(a->st);
     ak_usage_free(a->usage);
     for (i = 0; i < AK_NPOOL; i++)
-        EVP_MD_CTX_free(a->pool[i]);
+        EVP_MD_CTX_free(a->pool[i].ctx);
     EVP_MD_free((EVP_MD *)a->md);
     for (i = 0; i < a->nhdrs; i++) {
         free(a->hdrs[i].name);
