@@ -6,7 +6,8 @@
  * [jwks_min_interval, jwks_refresh]) runs out; a failed fetch keeps the
  * old keys and retries after jwks_min_interval.  An unknown kid triggers
  * one immediate refetch at most every jwks_min_interval.  Until a fetch
- * has succeeded the instance answers `unavailable`.
+ * has succeeded the instance answers `unavailable`.  Each fetch is an
+ * audit event `jwt.jwks_fetch` (uri, ok, error, keys).
  */
 #include "jwt.h"
 
@@ -146,6 +147,27 @@ done:
     return ret;
 }
 
+/* An audit line per fetch: key rotations and IdP outages are events an
+ * operator wants in the same trail as the requests. */
+static void
+audit(jwt_remote *r, int rc, const char *err)
+{
+    json_t *o = json_object();
+    jwt_keyset *ks = jwt_remote_get(r);
+    char *txt;
+    json_object_set_new(o, "uri", json_string(r->uri));
+    json_object_set_new(o, "ok", json_boolean(rc == 0));
+    if (rc < 0)
+        json_object_set_new(o, "error", json_string(err));
+    json_object_set_new(o, "keys", json_integer(ks ? (json_int_t)ks->n : 0));
+    jwt_keyset_unref(ks);
+    if ((txt = json_dumps(o, JSON_COMPACT))) {
+        bast_audit_event(r->c.inst, "jwt.jwks_fetch", txt);
+        free(txt);
+    }
+    json_decref(o);
+}
+
 /* Run one fetch and plan the next one.  Caller holds r->fetching. */
 static int
 fetch_and_plan(jwt_remote *r)
@@ -158,6 +180,7 @@ fetch_and_plan(jwt_remote *r)
     r->last_try = mono();
     pthread_mutex_unlock(&r->lock);
     rc = fetch(r, &age, err, sizeof(err));
+    audit(r, rc, err);
     if (rc < 0) {
         bast_log(r->c.inst, 4, "jwks_uri: %s; keeping the previous keys", err);
         wait = r->c.min_interval;

@@ -4,7 +4,7 @@
 # restart; the unknown-kid refetch is rate-limited (jwks_min_interval); when
 # the server goes away the old keys keep working and nothing crashes; a
 # jwks_uri never fetched answers unavailable (503); Cache-Control max-age
-# drives the background refresh.
+# drives the background refresh; every fetch is an audit event.
 . "$TOP/tests/lib.sh"
 J=$TOP/tests/plugins/jwt
 DRIVER=$B/tests/plugins/jwt/jwt_driver
@@ -25,6 +25,7 @@ fetches() { grep -c "^/$1/jwks.json" "$T/www.log"; }
 : >"$T/www.log"
 
 mkconf "$T/c"
+printf '[bast]\naudit = %s\n' "$T/audit.jsonl" >"$T/c/bast.conf"
 cat >"$T/c/conf.d/api.conf" <<CONF
 [app]
 realm = api
@@ -99,6 +100,16 @@ exec {DRV[1]}>&-
 wait "$drv"; drc=$?
 check_eq "the context closed cleanly (driver exit 0)" 0 "$drc"
 
+fetch_events() { # uri-part ok: audit lines jwt.jwks_fetch for that uri and outcome
+    $PY -c 'import json,sys
+n=0
+for l in open(sys.argv[1]):
+    e=json.loads(l)
+    if e.get("event")=="jwt.jwks_fetch" and sys.argv[2] in e.get("uri","") and str(e.get("ok")).lower()==sys.argv[3]: n+=1
+print(n)' "$T/audit.jsonl" "$1" "$2"
+}
+check_eq "audit: two successful fetches of /a" 2 "$(fetch_events /a/ true)"
+check "audit: the failed fetch is recorded" test "$(fetch_events /a/ false)" -ge 1
 out=$(verify dead "$T/c" -H "Authorization: Bearer $(tok new)")
 check_eq "jwks_uri never fetched: unavailable, 503" "unavailable store_unavailable 503" "$(res "$out")"
 
