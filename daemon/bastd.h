@@ -113,6 +113,23 @@ typedef struct bastd {
 bastd_gen *bastd_gen_acquire(bastd *d);
 void bastd_gen_release(bastd_gen *g);
 
+/* What arrived on /verify/...: the request target as received and the
+ * body (present or not), borrowed for the call below. */
+typedef struct bastd_sub {
+    const char *uri;
+    const unsigned char *body;
+    size_t blen;
+    int has_body;
+} bastd_sub;
+
+struct MHD_Connection;
+/* Rebuild the original request from the subrequest on `c` (request.c).
+ * `rest` is the path after /verify/<app>.  NULL with a 400 reason in `why`,
+ * or with `why` empty on an internal failure.  Caller frees. */
+bast_request *bastd_build_request(bastd *d, struct MHD_Connection *c,
+                                  const bastd_sub *h, const char *method,
+                                  const char *rest, char *why, size_t whylen);
+
 /* Start the HTTP server on socket `fd`; NULL on failure (logged). */
 struct MHD_Daemon *bastd_http_start(bastd *d, int fd);
 
