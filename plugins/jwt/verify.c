@@ -100,8 +100,8 @@ check_signature(jwt_inst *ji, const jwt_token *t, unsigned long *gen,
     seen |= s2;
     if (ok)
         return BAST_RES_SUCCESS;
-    if (a.error) {
-        *error = "invalid_token";
+    if (a.error) { /* allocation failures, never a property of the token */
+        *error = "internal_error";
         *why = "signature check failed inside OpenSSL";
         return BAST_RES_UNAVAILABLE;
     }
