@@ -129,7 +129,7 @@ state_free(pam_handle_t *pamh, void *data, int status)
         return;
     wipe_free(st->token);
     free(st->identity);
-    free(st->attrs);
+    bast_free(st->attrs);
     bast_close(st->ctx);
     free(st);
 }
@@ -297,7 +297,7 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
     if (ret == PAM_SUCCESS &&
         pam_set_data(pamh, DATA_KEY, st, state_free) != PAM_SUCCESS)
         ret = PAM_BUF_ERR;
-    else if (ret != PAM_SUCCESS)
+    if (ret != PAM_SUCCESS) /* failed, or not handed to the PAM handle */
         state_free(pamh, st, 0);
     return ret;
 }
