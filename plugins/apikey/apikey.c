@@ -77,16 +77,19 @@ do_refresh(ak_inst *a)
     char err[256];
     int64_t gen = 0;
     ak_index *ix, *old;
+    int i;
 
     if (ak_store_generation(a->st, &gen, err, sizeof err) != 0)
         goto bad;
     if (gen != a->gen) {
         if (!(ix = ak_index_load(a->st, &gen, err, sizeof err)))
             goto bad;
-        pthread_rwlock_wrlock(&a->ixlock);
+        for (i = 0; i < AK_NSTRIPES; i++)
+            pthread_rwlock_wrlock(&a->ixlock[i].lock);
         old = a->ix;
         a->ix = ix;
-        pthread_rwlock_unlock(&a->ixlock);
+        for (i = 0; i < AK_NSTRIPES; i++)
+            pthread_rwlock_unlock(&a->ixlock[i].lock);
         /* No reader can hold `old` once the write lock was granted. */
         ak_index_free(old);
         a->gen = gen;
@@ -150,11 +153,15 @@ run(void *arg)
 static EVP_MD_CTX *
 ctx_get(ak_inst *a, int *slot)
 {
-    for (int i = 0; i < AK_NPOOL; i++)
+    /* start at this thread's stripe: threads rarely try the same slot */
+    unsigned first = ak_stripe() * (AK_NPOOL / AK_NSTRIPES);
+    for (int k = 0; k < AK_NPOOL; k++) {
+        int i = (int)((first + (unsigned)k) % AK_NPOOL);
         if (!atomic_exchange(&a->pool[i].busy, 1)) {
             *slot = i;
             return a->pool[i].ctx;
         }
+    }
     *slot = -1; /* more threads than slots: a private context */
     return EVP_MD_CTX_new();
 }
@@ -214,6 +221,8 @@ check_key(ak_inst *a, bast_call *call, const char *key, size_t klen)
     int slot, rc, full = 0;
     int64_t now = bast_call_now(call);
     uint64_t hint;
+    unsigned stripe;
+    pthread_rwlock_t *lock;
     bast_res res;
 
     if (klen > AK_KEY_MAX)
@@ -244,7 +253,9 @@ check_key(ak_inst *a, bast_call *call, const char *key, size_t klen)
         return BAST_RES_UNAVAILABLE;
     }
 
-    pthread_rwlock_rdlock(&a->ixlock);
+    stripe = ak_stripe();
+    lock = &a->ixlock[stripe].lock;
+    pthread_rwlock_rdlock(lock);
     if (!ak_index_find(a->ix, digest, &e)) {
         /* The CRC is checked only here: a key found in the index was
          * issued, so its check digits are right by construction, and the
@@ -297,7 +308,7 @@ check_key(ak_inst *a, bast_call *call, const char *key, size_t klen)
     }
     res = BAST_RES_SUCCESS;
 done:
-    pthread_rwlock_unlock(&a->ixlock);
+    pthread_rwlock_unlock(lock);
     if (full) {
         pthread_mutex_lock(&a->mu);
         a->flush_now = 1;

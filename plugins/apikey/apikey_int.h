@@ -11,9 +11,10 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
-#define AK_NPOOL 16 /* reusable digest contexts; more threads get their own */
-#define AK_NHDRS 8  /* configured header names */
-#define AK_NREQ 32  /* required scopes */
+#define AK_NPOOL 16   /* reusable digest contexts; more threads get their own */
+#define AK_NHDRS 8    /* configured header names */
+#define AK_NREQ 32    /* required scopes */
+#define AK_NSTRIPES 8 /* index lock stripes, one per thread hash */
 
 typedef struct ak_hdr {
     char *name;
@@ -41,9 +42,13 @@ typedef struct ak_inst {
         EVP_MD_CTX *ctx;
     } pool[AK_NPOOL];
 
-    /* The index: readers hold ixlock shared while they use an entry; the
-     * refresh thread takes it exclusively only to swap the pointer. */
-    pthread_rwlock_t ixlock;
+    /* The index: a reader holds one stripe of the lock shared while it
+     * uses an entry; the refresh thread takes every stripe exclusively
+     * only to swap the pointer.  Striped (one cache line each, picked by
+     * thread) so concurrent readers do not bounce one lock word. */
+    struct {
+        _Alignas(64) pthread_rwlock_t lock;
+    } ixlock[AK_NSTRIPES];
     ak_index *ix;
     int64_t gen;      /* thread-only after open */
     int failing;      /* thread-only */
@@ -61,6 +66,8 @@ typedef struct ak_inst {
 } ak_inst;
 
 ak_inst *ak_inst_new(const bast_instance *inst);
+/* This thread's stripe (of the index lock, and first digest slot). */
+unsigned ak_stripe(void);
 void ak_inst_free(ak_inst *a);
 int ak_parse_options(ak_inst *a, const bast_option *opts, size_t n, char *err,
                      size_t errlen);

@@ -35,7 +35,8 @@ ak_inst_new(const bast_instance *inst)
     pthread_rwlockattr_init(&ra);
     pthread_rwlockattr_setkind_np(&ra,
                                   PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
-    pthread_rwlock_init(&a->ixlock, &ra);
+    for (i = 0; i < AK_NSTRIPES; i++)
+        pthread_rwlock_init(&a->ixlock[i].lock, &ra);
     pthread_rwlockattr_destroy(&ra);
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -53,6 +54,15 @@ ak_inst_new(const bast_instance *inst)
 bad:
     ak_inst_free(a);
     return NULL;
+}
+
+unsigned
+ak_stripe(void)
+{
+    /* glibc's pthread_t is the thread's control block address: distinct
+     * per live thread; mix it so neighbouring threads spread out */
+    uint64_t t = (uint64_t)(uintptr_t)pthread_self();
+    return (unsigned)((t * 0x9E3779B97F4A7C15ull) >> 32) % AK_NSTRIPES;
 }
 
 void
@@ -78,7 +88,8 @@ ak_inst_free(ak_inst *a)
     free(a->ch_invalid);
     free(a->ch_request);
     free(a->ch_scope);
-    pthread_rwlock_destroy(&a->ixlock);
+    for (i = 0; i < AK_NSTRIPES; i++)
+        pthread_rwlock_destroy(&a->ixlock[i].lock);
     pthread_cond_destroy(&a->cv);
     pthread_mutex_destroy(&a->mu);
     free(a);
