@@ -157,24 +157,40 @@ xff_client(const bastd *d, const scan *s, char *out, size_t outlen)
 
 /* Traefik sends each certificate's base64 body without the PEM lines,
  * comma-separated; rebuild PEM so the core sees one format. */
+static void
+append(char *out, size_t *off, const char *s, size_t n)
+{
+    memcpy(out + *off, s, n);
+    *off += n;
+}
+
 static char *
 pem_from_bodies(const char *v)
 {
-    size_t cap = strlen(v) * 2 + 128, off = 0;
+    static const char begin[] = "-----BEGIN CERTIFICATE-----\n";
+    static const char end[] = "-----END CERTIFICATE-----\n";
+    size_t len = strlen(v), parts = 1, off = 0;
+    for (const char *p = v; *p; p++)
+        parts += *p == ',';
+    /* Exact bound: every body byte, a newline per started 64-byte line
+     * (at most len/64 + 1 per part), and the two armour lines per part. */
+    size_t cap = len + len / 64 + parts * (sizeof begin + sizeof end + 1) + 1;
     char *out = malloc(cap);
     if (!out)
         return NULL;
     while (*v) {
         size_t n = strcspn(v, ",");
-        off += (size_t)snprintf(out + off, cap - off,
-                                "-----BEGIN CERTIFICATE-----\n");
-        for (size_t i = 0; i < n; i += 64)
-            off += (size_t)snprintf(out + off, cap - off, "%.*s\n",
-                                    (int)(n - i < 64 ? n - i : 64), v + i);
-        off += (size_t)snprintf(out + off, cap - off,
-                                "-----END CERTIFICATE-----\n");
+        if (n) {
+            append(out, &off, begin, sizeof begin - 1);
+            for (size_t i = 0; i < n; i += 64) {
+                append(out, &off, v + i, n - i < 64 ? n - i : 64);
+                append(out, &off, "\n", 1);
+            }
+            append(out, &off, end, sizeof end - 1);
+        }
         v += n + (v[n] ? 1 : 0);
     }
+    out[off] = '\0';
     return out;
 }
 

@@ -102,6 +102,14 @@ check_eq "traefik: client is the rightmost untrusted X-Forwarded-For entry" 198.
 check "traefik: Host from X-Forwarded-Host" grep -q '"Host: api.example"' <<<"$(attr "$a" headers)"
 check_eq "traefik: certificate body rebuilt as PEM" "$CERT" "$(attr "$a" peer_cert)"
 
+code "$U/verify/echo" -H 'X-Forwarded-Uri: /' -H "X-Forwarded-Tls-Client-Cert: $(printf ',%.0s' $(seq 300))" >/dev/null
+check_eq "traefik: a certificate header of only commas gives no certificate" null "$(attr "$(A)" peer_cert)"
+LONG=$(head -c 150 /dev/zero | tr '\0' A)
+code "$U/verify/echo" -H 'X-Forwarded-Uri: /' -H "X-Forwarded-Tls-Client-Cert: $LONG,,MIIBsecond" >/dev/null
+a=$(attr "$(A)" peer_cert)
+check_eq "traefik: two certificates rebuilt as two PEM blocks" 2 "$(grep -c BEGIN <<<"$a")"
+check_eq "traefik: bodies wrapped at 64 columns" "64 64 22" "$(sed -n 2,4p <<<"$a" | awk '{printf "%s%d", (NR > 1 ? " " : ""), length($0)}')"
+
 code -X PUT "$U/verify/echo/v2/orders/9?dry=1" -H 'X-Forwarded-For: 192.0.2.1' -H 'Content-Type: text/plain' --data-binary 'hello' >/dev/null
 a=$(A)
 check_eq "envoy: the check request's method" PUT "$(attr "$a" method)"
