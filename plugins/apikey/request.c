@@ -147,6 +147,13 @@ parse_headers(ak_inst *a, const bast_option *o, const char *v, char *err,
             return bast_opt_error(o, err, errlen,
                                   "expected `Name` or `Name: Scheme` items,"
                                   " comma-separated");
+        /* A value read by two entries would count as two keys. */
+        for (size_t j = 0; j + 1 < a->nhdrs; j++)
+            if (strcasecmp(a->hdrs[j].name, h->name) == 0 &&
+                (!a->hdrs[j].scheme || !h->scheme ||
+                 strcasecmp(a->hdrs[j].scheme, h->scheme) == 0))
+                return bast_opt_error(o, err, errlen, "%s listed twice",
+                                      h->name);
         v += n;
         if (*v == ',')
             v++;
