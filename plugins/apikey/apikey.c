@@ -32,7 +32,8 @@
 
 static const char *const known[] = {
     "store",   "prefix",          "headers", "allow_query_key", "query_param",
-    "refresh", "required_scopes", "grace",   "last_used_flush", NULL};
+    "refresh", "required_scopes", "grace",   "last_used_flush", "attributes",
+    NULL};
 
 static int64_t
 mono_now(void)
@@ -300,8 +301,12 @@ check_key(ak_inst *a, bast_call *call, const char *key, size_t klen)
             goto done;
         }
     if (bast_call_set_identity(call, e.user) != 0 ||
-        bast_call_set_attr_str(call, "key_id", e.id) != 0 ||
-        bast_call_set_attr_strv(call, "scopes", e.scopes, e.nscopes) != 0) {
+        ((a->attrs & AK_ATTR_KEY_ID) &&
+         bast_call_set_attr_str(call, "key_id", e.id) != 0) ||
+        ((a->attrs & AK_ATTR_KEY_NAME) &&
+         bast_call_set_attr_str(call, "key_name", e.name) != 0) ||
+        ((a->attrs & AK_ATTR_SCOPES) &&
+         bast_call_set_attr_strv(call, "scopes", e.scopes, e.nscopes) != 0)) {
         bast_call_set_error(call, "internal_error", "out of memory");
         res = BAST_RES_UNAVAILABLE;
         goto done;

@@ -16,6 +16,10 @@
 #define AK_NREQ 32    /* required scopes */
 #define AK_NSTRIPES 8 /* index lock stripes, one per thread hash */
 
+#define AK_ATTR_KEY_ID (1u << 0)
+#define AK_ATTR_KEY_NAME (1u << 1)
+#define AK_ATTR_SCOPES (1u << 2)
+
 typedef struct ak_hdr {
     char *name;
     char *scheme; /* "Bearer" for `Authorization: Bearer`; NULL: raw value */
@@ -31,6 +35,7 @@ typedef struct ak_inst {
     char *query_param;
     char *req[AK_NREQ];
     size_t nreq;
+    unsigned attrs; /* AK_ATTR_* returned on success */
     long long refresh, flush, stale_after;
     char *ch_plain, *ch_invalid, *ch_request, *ch_scope; /* challenges */
 

@@ -183,6 +183,45 @@ parse_scopes(ak_inst *a, const bast_option *o, char *err, size_t errlen)
     }
 }
 
+/* `attributes`: which of key_id, key_name, scopes a success returns, or
+ * `none` (each one is built per request by the core: a cost to pay only
+ * for what the host uses). */
+static int
+parse_attrs(ak_inst *a, const bast_option *o, char *err, size_t errlen)
+{
+    static const char *const names[] = {"key_id", "key_name", "scopes"};
+    const char *p = o->value;
+    int none = 0;
+
+    a->attrs = 0;
+    for (;;) {
+        size_t n, k;
+        while (*p == ' ' || *p == '\t')
+            p++;
+        if (!*p)
+            break;
+        n = strcspn(p, " \t");
+        if (n == 4 && strncmp(p, "none", 4) == 0) {
+            none = 1;
+        } else {
+            for (k = 0; k < 3; k++)
+                if (strlen(names[k]) == n && strncmp(p, names[k], n) == 0)
+                    break;
+            if (k == 3)
+                return bast_opt_error(o, err, errlen,
+                                      "unknown attribute '%.*s' (key_id,"
+                                      " key_name, scopes, none)",
+                                      (int)n, p);
+            a->attrs |= 1u << k;
+        }
+        p += n;
+    }
+    if (none == !!a->attrs)
+        return bast_opt_error(o, err, errlen,
+                              "list attributes, or `none` alone");
+    return 0;
+}
+
 /* A quoted-string for a challenge: realm names come from config files. */
 static void
 quote(char *out, size_t len, const char *s)
@@ -270,6 +309,10 @@ ak_parse_options(ak_inst *a, const bast_option *opts, size_t n, char *err,
     o = bast_opts_get(opts, n, "headers");
     if (parse_headers(a, o ? o : &none, o ? o->value : DEFAULT_HEADERS, err,
                       errlen) != 0)
+        return -1;
+    a->attrs = AK_ATTR_KEY_ID | AK_ATTR_SCOPES;
+    if ((o = bast_opts_get(opts, n, "attributes")) &&
+        parse_attrs(a, o, err, errlen) != 0)
         return -1;
     if ((o = bast_opts_get(opts, n, "required_scopes")) &&
         parse_scopes(a, o, err, errlen) != 0)

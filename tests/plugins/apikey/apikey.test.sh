@@ -43,6 +43,22 @@ store = sqlite:pay.db
 allow_query_key = yes
 query_param = key
 EOF
+cat >"$D/conf.d/lean.conf" <<'EOF'
+[app]
+[keys]
+plugin = apikey
+control = required
+store = sqlite:pay.db
+attributes = none
+EOF
+cat >"$D/conf.d/named.conf" <<'EOF'
+[app]
+[keys]
+plugin = apikey
+control = required
+store = sqlite:pay.db
+attributes = key_name key_id
+EOF
 cat >"$D/conf.d/custom.conf" <<'EOF'
 [app]
 [keys]
@@ -79,6 +95,12 @@ check_eq "allow exits 0" 0 "$rc"
 
 verify pay "$D" -H "X-Api-Key: $K" >/dev/null
 check_eq "X-Api-Key: allow" "allow 200 null" "$(res)"
+verify lean "$D" -H "X-Api-Key: $K" >/dev/null
+check_eq "attributes = none: allow without attributes" "allow alice {}" \
+    "$(jf "$out" decision) $(jf "$out" identity) $(jf "$out" attributes)"
+verify named "$D" -H "X-Api-Key: $K" >/dev/null
+check_eq "attributes = key_name key_id" "{\"key_id\": \"$ID\", \"key_name\": \"ci\"}" \
+    "$(jf "$out" attributes)"
 verify pay "$D" -H "authorization: bearer   $K  " >/dev/null
 check_eq "scheme and header name are case-insensitive, spaces trimmed" "allow 200 null" "$(res)"
 
@@ -291,6 +313,8 @@ bad_conf "bad prefix" "store = sqlite:x.db\nprefix = a b" "prefix"
 bad_conf "unknown option" "store = sqlite:x.db\ncolour = blue" "colour"
 bad_conf "bad refresh" "store = sqlite:x.db\nrefresh = 0" "refresh"
 bad_conf "bad headers" "store = sqlite:x.db\nheaders = X Y: Z: W" "headers"
+bad_conf "unknown attribute" "store = sqlite:x.db\nattributes = key_id secret" "unknown attribute"
+bad_conf "none with others" "store = sqlite:x.db\nattributes = none scopes" "attributes"
 bad_conf "a header listed twice" "store = sqlite:x.db\nheaders = X-Key, x-key" "listed twice"
 bad_conf "a header both raw and with a scheme" "store = sqlite:x.db\nheaders = Authorization, Authorization: Bearer" "listed twice"
 bad_conf "unreachable store" "store = sqlite:/nonexistent/dir/k.db" "cannot open"
