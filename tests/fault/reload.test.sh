@@ -53,8 +53,9 @@ check_eq "every answer was 200 alice or 200 bob (no torn stack, no error)" 0 \
 check "both configurations were served" grep -q '^200 bob$' "$T/all"
 check "bastd is alive after $reloads reloads" kill -0 "$bpid"
 nl=$(grep -c 'not loaded' "$T/bastd.log")
-# signals that arrive during a reload coalesce, so not every swap is seen
+# signals that arrive during a reload coalesce, and a late reload may read
+# the broken file again, so only a range can be asserted
 check "broken configs were refused and logged ($nl times for $bad swaps)" \
-    test "$nl" -ge 1 -a "$nl" -le "$bad"
+    test "$nl" -ge 1 -a "$nl" -le "$reloads"
 check_eq "it ends on the last good config" "200 alice" \
     "$(curl -s -o /dev/null -w '%{http_code} %header{x-bast-identity}' "http://127.0.0.1:$P/verify/api")"
