@@ -70,8 +70,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
     snprintf(sock_path, sizeof sock_path, "%s/bastd.sock", fz_tmpdir());
     char spec[160];
     snprintf(spec, sizeof spec, "unix:%s", sock_path);
-    int fd = bastd_listen(spec, 0600,
-                          NULL, err, sizeof err);
+    int fd = bastd_listen(spec, 0600, NULL, err, sizeof err);
     if (fd < 0) {
         fprintf(stderr, "fuzz: listen: %s\n", err);
         abort();

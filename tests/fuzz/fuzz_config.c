@@ -30,8 +30,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
                   "identity = carol\n\n[b2]\nplugin = deny\n"
                   "control = required\n",
                   0644);
-    fz_write_text("conf.d/loop.conf",
-                  "[app]\n\n[l]\ninclude = app\n", 0644);
+    fz_write_text("conf.d/loop.conf", "[app]\n\n[l]\ninclude = app\n", 0644);
     static const uint8_t r[] = ":method POST\n:path /admin/x\n"
                                "Authorization: Bearer x\n\nbody";
     req = fz_request(r, sizeof r - 1);

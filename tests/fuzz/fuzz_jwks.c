@@ -32,8 +32,8 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
                   "jwks_file = k.jwks\ncache_size = 0\n",
                   0644);
     char *toks = fz_read_data("jwt.tokens", NULL);
-    for (char *save = NULL, *t = strtok_r(toks, "\n", &save);
-         t && nreqs < NTOK; t = strtok_r(NULL, "\n", &save)) {
+    for (char *save = NULL, *t = strtok_r(toks, "\n", &save); t && nreqs < NTOK;
+         t = strtok_r(NULL, "\n", &save)) {
         char line[8192];
         int n = snprintf(line, sizeof line, "Authorization: Bearer %s\n", t);
         reqs[nreqs++] = fz_request((const uint8_t *)line, (size_t)n);

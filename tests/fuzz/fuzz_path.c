@@ -28,8 +28,8 @@ check(const char *out, size_t outlen)
         int last = s[len] == 0;
         if (len == 0 && !(last && i + 1 == n))
             abort(); /* "//" */
-        if ((len == 1 && s[0] == '.') || (len == 2 && s[0] == '.' &&
-                                         s[1] == '.'))
+        if ((len == 1 && s[0] == '.') ||
+            (len == 2 && s[0] == '.' && s[1] == '.'))
             abort();
     }
 }
