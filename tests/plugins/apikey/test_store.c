@@ -269,6 +269,75 @@ test_store(const char *dir)
           "an unreachable store path is an error");
 }
 
+/* A store written by the first schema (version 1) is upgraded in place at
+ * open, keeping its keys.  The fixture is version 1 as it shipped. */
+static void
+test_migration(const char *dir)
+{
+    char path[512], err[512], key[AK_KEY_MAX + 1];
+    ak_store *st = NULL;
+    sqlite3 *db = NULL;
+    sqlite3_stmt *s = NULL;
+    ak_rec r, got;
+    int v = -1, ok;
+
+    snprintf(path, sizeof path, "%s/v1.db", dir);
+    make_rec(&r, "old", "a b", key);
+    sqlite3_open(path, &db);
+    ok = sqlite3_exec(db,
+                      "CREATE TABLE keys (id TEXT PRIMARY KEY, user TEXT NOT "
+                      "NULL, name TEXT NOT NULL, hash BLOB NOT NULL UNIQUE "
+                      "CHECK (length(hash) = 32), prefix TEXT NOT NULL, "
+                      "scopes TEXT NOT NULL DEFAULT '', created_at INTEGER "
+                      "NOT NULL, expires_at INTEGER, last_used_at INTEGER, "
+                      "last_ip TEXT, revoked_at INTEGER);"
+                      "CREATE INDEX keys_user ON keys(user, created_at);"
+                      "CREATE TABLE meta (k TEXT PRIMARY KEY, v INTEGER NOT "
+                      "NULL);"
+                      "INSERT INTO meta VALUES ('generation', 7);"
+                      "PRAGMA user_version = 1;",
+                      NULL, NULL, NULL) == SQLITE_OK;
+    sqlite3_prepare_v2(db,
+                       "INSERT INTO keys (id, user, name, hash, prefix, "
+                       "scopes, created_at) VALUES (?1, 'old', 'n', ?2, 'p', "
+                       "'a b', 5)",
+                       -1, &s, NULL);
+    sqlite3_bind_text(s, 1, r.id, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(s, 2, r.hash, AK_DIGEST, SQLITE_STATIC);
+    ok &= sqlite3_step(s) == SQLITE_DONE;
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+    CHECK(ok, "a version 1 store fixture");
+
+    CHECK(ak_store_open(path, &st, err, sizeof err) == 0,
+          "open upgrades a version 1 store");
+    sqlite3_open(path, &db);
+    sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, NULL);
+    if (sqlite3_step(s) == SQLITE_ROW)
+        v = sqlite3_column_int(s, 0);
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+    CHECK(v == 2, "schema version is 2 after the upgrade");
+    CHECK(st && ak_store_get(st, r.id, &got, err, sizeof err) == 0 &&
+              strcmp(got.user, "old") == 0 && !got.replaced_by,
+          "the old key survives, with the new column empty");
+    ak_rec_clear(&got);
+    {
+        ak_usage *u = ak_usage_new(4);
+        ak_use *list;
+        int full;
+        ak_usage_record(u, r.id, "old", "10.9.9.9", 9, &full);
+        list = ak_usage_take(u, NULL);
+        CHECK(st &&
+                  ak_store_flush(st, list, NULL, NULL, err, sizeof err) == 0 &&
+                  list->fresh,
+              "the new key_ips table works");
+        ak_usage_list_free(list);
+        ak_usage_free(u);
+    }
+    ak_store_close(st);
+}
+
 static void
 test_many(const char *dir)
 {
@@ -413,6 +482,7 @@ main(void)
     }
     test_format();
     test_store(dir);
+    test_migration(dir);
     test_many(dir);
     test_timing(dir);
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
