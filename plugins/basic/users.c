@@ -348,7 +348,8 @@ basic_users_load(const char *path, int missing_ok, struct stat *st, char *err,
         snprintf(err, errlen, "%s: read error", path);
         goto done;
     }
-    qsort(u->v, u->n, sizeof(*u->v), cmp_user);
+    if (u->n > 1)
+        qsort(u->v, u->n, sizeof(*u->v), cmp_user);
     for (i = 1; i < u->n; i++) {
         if (cmp_user(&u->v[i - 1], &u->v[i]) == 0) {
             int a = u->v[i - 1].line, b = u->v[i].line;
