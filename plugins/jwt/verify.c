@@ -207,6 +207,7 @@ jwt_verify(void *state, bast_call *call)
     unsigned long gen = 0;
     size_t len = 0;
     int nscopes, cached = 0;
+    unsigned long cache_gen = 0;
     bast_res res;
 
     res = jwt_extract(&ji->where, req, &tok, &len, &why);
@@ -227,9 +228,13 @@ jwt_verify(void *state, bast_call *call)
         goto done;
     }
     if (ji->cache) {
+        /* an entry is good for the key set it was verified under: a
+         * jwks_uri refetch (new generation) turns every entry into a miss */
+        jwt_keyset *rs = ji->remote ? jwt_remote_get(ji->remote) : NULL;
+        cache_gen = rs ? rs->gen : 0;
+        jwt_keyset_unref(rs);
         SHA256((const unsigned char *)tok, len, digest);
-        if (ji->keys && !ji->remote)
-            cached = jwt_cache_hit(ji->cache, digest, 0, now);
+        cached = jwt_cache_hit(ji->cache, digest, cache_gen, now);
     }
     if (!cached) {
         res = check_signature(ji, &t, &gen, &error, &why);
@@ -270,8 +275,9 @@ jwt_verify(void *state, bast_call *call)
     }
     /* only now, when everything holds, may the token be remembered */
     exp = json_object_get(claims, "exp");
-    if (ji->cache && !cached && ji->keys && !ji->remote && json_is_number(exp))
-        jwt_cache_put(ji->cache, digest, gen, (int64_t)json_number_value(exp));
+    if (ji->cache && !cached && json_is_number(exp))
+        jwt_cache_put(ji->cache, digest, cache_gen,
+                      (int64_t)json_number_value(exp));
 
     if (bast_call_set_identity(call, json_string_value(json_object_get(
                                          claims, ji->identity_claim))) != 0) {

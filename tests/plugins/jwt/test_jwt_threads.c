@@ -3,12 +3,12 @@
  * on one context: four threads verify the RFC 7515 A.1-A.3 tokens (and a
  * corrupted one) through a jwks_file instance, and through a jwks_uri
  * instance whose key set a background thread refetches every second from
- * a `python3 -m http.server` started here, while unknown kids ask for
- * rate-limited refetches.  Every decision must be right; the sanitizer
- * build checks the per-thread contexts, the shared templates and the key
- * set swaps.  Prints ok / not ok lines.
+ * a `python3 -m http.server` started here (both with the token cache on),
+ * while a token with an unknown kid asks for rate-limited refetches.  Every
+ * decision must be right; the sanitizer build checks the per-thread contexts,
+ * the shared templates and the key set swaps.  Prints ok / not ok lines.
  */
-#include "bast.h"
+#include "bast_plugin.h" /* bast_b64_encode */
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -31,7 +31,7 @@ extern char **environ;
 
 static bast_ctx *ctx;
 static char toks[3][1024];
-static char bad[1024];
+static char bad[1024], unknown[1200];
 static double deadline;
 
 static double
@@ -66,8 +66,8 @@ worker(void *arg)
             wrong += !one("file", toks[i]);
             wrong += !one("uri", toks[i]);
         }
-        wrong += one("file", bad) + one("uri", bad);
-        n += 8;
+        wrong += one("file", bad) + one("uri", bad) + one("uri", unknown);
+        n += 9;
     }
     return (void *)(wrong ? -1L : n);
 }
@@ -138,6 +138,15 @@ main(void)
     fclose(f);
     snprintf(bad, sizeof(bad), "%s", toks[1]);
     bad[strlen(bad) - 5] ^= 1; /* still base64url, wrong signature */
+    {
+        /* A.2's payload and signature under a header naming a kid nobody
+         * has: unknown_key, and a refetch request each time */
+        const char *hdr = "{\"alg\":\"RS256\",\"kid\":\"nobody\"}";
+        long hl = bast_b64_encode(hdr, strlen(hdr), unknown, sizeof(unknown),
+                                  BAST_B64_URL | BAST_B64_NOPAD);
+        snprintf(unknown + hl, sizeof(unknown) - (size_t)hl, "%s",
+                 strchr(toks[1], '.'));
+    }
 
     snprintf(cmd, sizeof(cmd),
              "mkdir -p %s/c/conf.d %s/www && chmod 755 %s/c %s/c/conf.d && "
@@ -154,7 +163,7 @@ main(void)
     snprintf(conf, sizeof(conf),
              "[app]\nrealm = uri\n\n[bearer]\nplugin = jwt\n"
              "control = required\njwks_uri = http://127.0.0.1:%d/jwks.json\n"
-             "jwks_refresh = 1s\njwks_min_interval = 1s\n"
+             "jwks_refresh = 1s\njwks_min_interval = 1s\ncache_size = 16\n"
              "algorithms = HS256 RS256 ES256\nidentity_claim = iss\n",
              port);
     snprintf(path, sizeof(path), "%s/c/conf.d/uri.conf", dir);
