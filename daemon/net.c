@@ -203,7 +203,9 @@ bastd_trust_ip(const bastd_trust *t, const char *ip)
     unsigned char a[16];
     if (parse_ip(ip, &family, a) < 0)
         return -1;
-    return match(t, family, unmap(&family, a));
+    /* unmap first: it changes family, and argument order is unspecified */
+    const unsigned char *p = unmap(&family, a);
+    return match(t, family, p);
 }
 
 int
