@@ -374,6 +374,9 @@ cmd_list(ak_store *st, const args *a)
         ret = 1;
     } else if (a->json) {
         print_json(l.arr);
+    } else if (l.n == 0) {
+        fprintf(stderr, "bast apikey: no keys%s%s\n",
+                a->user ? " for user " : "", a->user ? a->user : "");
     }
     json_decref(l.arr);
     return ret;
