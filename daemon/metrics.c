@@ -4,11 +4,12 @@
  *   bastd_requests_total{app,decision,status}   verifications answered
  *   bastd_denials_total{app,error}              denials by error word
  *   bastd_module_results_total{app,module,result} what each module said
+ *   bastd_dependency_errors_total{app,module} store/cache/key-source errors
  *   bastd_request_duration_seconds              latency histogram
  *   bastd_reloads_total{result}, bastd_config_generation,
  *   bastd_in_flight_requests, bastd_metrics_series_dropped_total
- * Store and cache failures show as module result `unavailable` and as
- * denials with their error word (store_unavailable, ...).  Series are
+ * Store and cache failures are module results `unavailable`, also
+ * counted on their own and as denials with their error word.  Series are
  * bounded (labels come from the configuration, and unknown app names are
  * folded into "_unknown" by the caller); past the bound they are dropped
  * and counted, never allocated without limit.
@@ -48,7 +49,7 @@ static const double bounds[] = {0.00005, 0.0001, 0.00025, 0.0005, 0.001,
 #define NBOUNDS (sizeof bounds / sizeof bounds[0])
 
 struct bastd_metrics {
-    family requests, denials, modules;
+    family requests, denials, modules, deps;
     atomic_ullong hist[NBOUNDS + 1];
     atomic_ullong hist_sum_ns;
     atomic_ullong reload_ok, reload_failed, dropped;
@@ -157,6 +158,10 @@ bastd_metrics_new(void)
     family_init(&m->modules, "bastd_module_results_total",
                 "Results returned by each module instance.", "app", "module",
                 "result");
+    family_init(&m->deps, "bastd_dependency_errors_total",
+                "Modules that could not reach their store, cache or key "
+                "source (result unavailable).",
+                "app", "module", NULL);
     return m;
 }
 
@@ -168,6 +173,7 @@ bastd_metrics_free(bastd_metrics *m)
     family_free(&m->requests);
     family_free(&m->denials);
     family_free(&m->modules);
+    family_free(&m->deps);
     free(m);
 }
 
@@ -196,6 +202,8 @@ bastd_metrics_module(bastd_metrics *m, const char *app, const char *module,
 {
     const char *v[] = {app, module, result};
     family_inc(m, &m->modules, v);
+    if (result && strcmp(result, "unavailable") == 0)
+        family_inc(m, &m->deps, v);
 }
 
 void
@@ -328,6 +336,7 @@ bastd_metrics_render(bastd_metrics *m, size_t *len)
     render_family(&b, &m->requests);
     render_family(&b, &m->denials);
     render_family(&b, &m->modules);
+    render_family(&b, &m->deps);
 
     const char *h = "bastd_request_duration_seconds";
     put(&b, "# HELP %s Time to answer a verification.\n# TYPE %s histogram\n",

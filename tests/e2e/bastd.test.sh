@@ -143,6 +143,7 @@ check "metrics: requests by app/decision/status" grep -q '^bastd_requests_total{
 check "metrics: 503 counted" grep -q '^bastd_requests_total{app="unavailable",decision="deny",status="503"} 1$' m
 check "metrics: unknown apps folded into _unknown" grep -q '^bastd_requests_total{app="_unknown",decision="deny",status="401"} 1$' m
 check "metrics: denials by error (store errors visible)" grep -q '^bastd_denials_total{app="unavailable",error="store_unavailable"} 1$' m
+check "metrics: store/cache errors by module" grep -q '^bastd_dependency_errors_total{app="unavailable",module="m"} 1$' m
 check "metrics: module results" grep -q '^bastd_module_results_total{app="absent",module="m2",result="absent"} 1$' m
 check "metrics: latency histogram" grep -q '^bastd_request_duration_seconds_bucket{le="+Inf"} [1-9]' m
 check "metrics: reloads" grep -q '^bastd_reloads_total{result="ok"} 0$' m
