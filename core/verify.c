@@ -99,8 +99,11 @@ run_one(void *ud, size_t idx)
             json_object_update_missing(res->attrs, call->attrs);
         }
     }
-    if (rv != BAST_RES_ABSENT && rv != BAST_RES_DENY)
-        res->nchallenges = call->challenge_mark; /* drop its challenges */
+    /* challenges tell a client how to retry: keep them from modules that
+     * turned it away (RFC 6750 uses them on 401, 403 and 400 alike) */
+    if (rv != BAST_RES_ABSENT && rv != BAST_RES_DENY &&
+        rv != BAST_RES_FORBIDDEN && rv != BAST_RES_MALFORMED)
+        res->nchallenges = call->challenge_mark;
 
     if (res->ntrace < res->captrace) {
         struct bast__trace *t = &res->trace[res->ntrace++];

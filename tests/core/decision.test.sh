@@ -26,13 +26,19 @@ challenge = Bearer realm="r", error="invalid_token"
 plugin = fixed
 control = sufficient
 result = forbidden
+challenge = Bearer realm="r", error="insufficient_scope"
+
+[d]
+plugin = fixed
+control = sufficient
+result = unavailable
 challenge = Never shown
 CONF
 verify nodec "$T/c" >/dev/null
 check_eq "no decision: the bad credential is named, not the absent one" invalid_token "$(json_get "$out" error)"
 check_eq "... status 401" 401 "$(json_get "$out" status)"
-check_eq "challenges of absent and deny modules only" \
-    '["Bearer realm=\"r\"", "Bearer realm=\"r\", error=\"invalid_token\""]' "$(json_get "$out" challenges)"
+check_eq "challenges of absent, deny and forbidden modules, not unavailable" \
+    '["Bearer realm=\"r\"", "Bearer realm=\"r\", error=\"invalid_token\"", "Bearer realm=\"r\", error=\"insufficient_scope\""]' "$(json_get "$out" challenges)"
 
 cat > "$C/absent.conf" <<'CONF'
 [a]

@@ -66,14 +66,14 @@ expect "final status ignore (ignore=ok) denies" n5 deny 401 missing_credentials 
 app n6; mod m0 sufficient deny error=invalid_token; mod m1 optional absent error=other
 expect "an invalid token under sufficient reads 401 invalid_token" n6 deny 401 invalid_token "m0 m1"
 
-# challenges: every absent/deny module's challenge is collected; a
-# successful or otherwise failing module's is dropped
+# challenges: every absent/deny/forbidden/malformed module's challenge is
+# collected; a successful or unavailable module's is dropped
 app c1; mod m0 sufficient absent 'challenge=Bearer realm="a"'
 mod m1 sufficient deny 'challenge=Basic realm="a"'
-mod m2 optional forbidden 'challenge=Dropped realm="a"'
+mod m2 optional unavailable 'challenge=Dropped realm="a"'
 mod m3 required absent 'challenge=HMAC realm="a"'
 expect "challenges: deny 401 from the required absent" c1 deny 401 missing_credentials "m0 m1 m2 m3"
-check_eq "challenges: absent and deny ones collected, in order" \
+check_eq "challenges: absent and deny ones collected, in order, not unavailable's" \
     '["Bearer realm=\"a\"", "Basic realm=\"a\"", "HMAC realm=\"a\""]' "$(json_get "$out" challenges)"
 app c2; mod m0 required success 'challenge=Bearer realm="a"'
 expect "challenges: none on allow from a successful module" c2 allow 200 null m0
