@@ -72,15 +72,39 @@ do_flush(ak_inst *a)
     ak_usage_list_free(list);
 }
 
+/* The path must still name the file the connection has open.  A file
+ * moved over a store in use (a backup "restored" with mv) or removed
+ * leaves this process reading the old one, and reopening is no cure: the
+ * old -wal and -shm files would be read with the new one.  So it counts
+ * as a failed refresh (503 past the bound) until a reload opens it anew;
+ * backups are restored with sqlite3's .restore, which takes the locks. */
+static int
+same_file(ak_inst *a, char *err, size_t errlen)
+{
+    struct stat sb;
+
+    if (stat(a->conf.path, &sb) != 0 || sb.st_dev != a->st_dev ||
+        sb.st_ino != a->st_ino) {
+        snprintf(err, errlen,
+                 "store: %.200s was replaced or removed while open; reload "
+                 "to open the new file (restore backups with sqlite3 "
+                 ".restore)",
+                 a->conf.path);
+        return -1;
+    }
+    return 0;
+}
+
 static void
 do_refresh(ak_inst *a)
 {
-    char err[256];
+    char err[512];
     int64_t gen = 0;
     ak_index *ix, *old;
     int i;
 
-    if (ak_store_generation(a->st, &gen, err, sizeof err) != 0)
+    if (same_file(a, err, sizeof err) != 0 ||
+        ak_store_generation(a->st, &gen, err, sizeof err) != 0)
         goto bad;
     if (gen != a->gen) {
         if (!(ix = ak_index_load(a->st, &gen, err, sizeof err)))
@@ -397,6 +421,8 @@ open_inst(const bast_instance *inst, const bast_option *opts, size_t nopts,
                  bast_inst_file(inst), bast_inst_line(inst), a->conf.path);
         goto bad;
     }
+    a->st_dev = sb.st_dev;
+    a->st_ino = sb.st_ino;
     if (!(a->ix = ak_index_load(a->st, &gen, err, errlen)))
         goto bad;
     a->gen = gen;

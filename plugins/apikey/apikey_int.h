@@ -10,6 +10,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <sys/types.h>
 
 #define AK_NPOOL 16   /* reusable digest contexts; more threads get their own */
 #define AK_NHDRS 8    /* configured header names */
@@ -62,6 +63,8 @@ typedef struct ak_inst {
     atomic_int stale; /* set by the thread past stale_after */
 
     ak_store *st; /* the thread's connection (and open/close) */
+    dev_t st_dev; /* the file it has open (see same_file) */
+    ino_t st_ino;
     ak_usage *usage;
     pthread_t thread;
     int thread_started;

@@ -52,3 +52,24 @@ for i in $(seq 60); do
     sleep 0.2
 done
 check_eq "store readable again: 200 without a restart" 1 "${back:-0}"
+
+# a file moved over the store in use (a backup "restored" with mv) is not
+# read half-way: the daemon keeps its index, says so, and fails closed past
+# the bound until a reload
+sqlite3 "$D/pay.db" ".backup '$T/copy.db'"
+chmod 600 "$T/copy.db"
+mv "$T/copy.db" "$D/pay.db"
+seen=
+for i in $(seq 40); do
+    [ "$(ask)" = 503 ] && { seen=1; break; }
+    sleep 0.5
+done
+check_eq "store file replaced while open: 503 past the bound" 1 "${seen:-0}"
+check "logged with the way out" grep -q "replaced or removed while open" "$T/bastd.log"
+kill -HUP $BPID
+back=
+for i in $(seq 60); do
+    [ "$(ask)" = 200 ] && { back=1; break; }
+    sleep 0.2
+done
+check_eq "a reload opens the new file: 200" 1 "${back:-0}"
