@@ -43,8 +43,7 @@ bast_cmd_admin(const char *plugin, int argc, char **argv)
             (r = take("--module", &i, argc, argv, &module)) ||
             (r = take("--confdir", &i, argc, argv, &confdir))) {
             if (r < 0) {
-                fprintf(stderr, "bast %s: %s needs a value\n", plugin,
-                        argv[i]);
+                fprintf(stderr, "bast %s: %s needs a value\n", plugin, argv[i]);
                 free(rest);
                 return 2;
             }

@@ -35,11 +35,21 @@ bast_cmd_check(int argc, char **argv)
     int quiet = 0, c;
     while ((c = getopt_long(argc, argv, "a:c:qh", lo, NULL)) != -1) {
         switch (c) {
-        case 'a': app = optarg; break;
-        case 'c': confdir = optarg; break;
-        case 'q': quiet = 1; break;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
+        case 'a':
+            app = optarg;
+            break;
+        case 'c':
+            confdir = optarg;
+            break;
+        case 'q':
+            quiet = 1;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
         }
     }
     if (optind != argc) {
@@ -54,8 +64,10 @@ bast_cmd_check(int argc, char **argv)
         return 2;
     }
     if (app && bast_app_count(ctx) == 0) {
-        fprintf(stderr, "bast: no conf.d/%s.conf and no conf.d/other.conf: "
-                        "every request for '%s' is denied\n", app, app);
+        fprintf(stderr,
+                "bast: no conf.d/%s.conf and no conf.d/other.conf: "
+                "every request for '%s' is denied\n",
+                app, app);
         bast_close(ctx);
         return 2;
     }

@@ -23,21 +23,21 @@ static void
 usage(FILE *fp)
 {
     fprintf(fp,
-        "usage: bast verify --app APP [--confdir DIR] [--request FILE|-]\n"
-        "                   [-H 'Name: value']... [--method M] [--path P]\n"
-        "                   [--query Q] [--body S | --body-file F]\n"
-        "                   [--cert PEMFILE] [--remote-addr A] [--tls]\n"
-        "                   [--now EPOCH]\n"
-        "Verify a request against conf.d/APP.conf and print the result as "
-        "JSON.\n"
-        "--request reads the request as JSON (DESIGN.md): one object, an "
-        "array, or one\n"
-        "object per line, verified in order by one context, one result "
-        "line each.\n"
-        "Otherwise the flags build one request (--path may carry ?query).\n"
-        "--now evaluates time-based rules at that instant.\n"
-        "Exit status: 0 allow (every request), 1 deny, 2 usage or config "
-        "error.\n");
+            "usage: bast verify --app APP [--confdir DIR] [--request FILE|-]\n"
+            "                   [-H 'Name: value']... [--method M] [--path P]\n"
+            "                   [--query Q] [--body S | --body-file F]\n"
+            "                   [--cert PEMFILE] [--remote-addr A] [--tls]\n"
+            "                   [--now EPOCH]\n"
+            "Verify a request against conf.d/APP.conf and print the result as "
+            "JSON.\n"
+            "--request reads the request as JSON (DESIGN.md): one object, an "
+            "array, or one\n"
+            "object per line, verified in order by one context, one result "
+            "line each.\n"
+            "Otherwise the flags build one request (--path may carry ?query).\n"
+            "--now evaluates time-based rules at that instant.\n"
+            "Exit status: 0 allow (every request), 1 deny, 2 usage or config "
+            "error.\n");
 }
 
 static char *
@@ -151,8 +151,9 @@ from_flags(const struct flags *f, char *err, size_t errlen)
         rc |= bast_request_set_remote_addr(r, f->addr);
     bast_request_set_tls(r, f->tls);
     if (rc != 0) {
-        snprintf(err, errlen, "invalid request (a value too large or "
-                              "empty: headers are limited to 16 KiB)");
+        snprintf(err, errlen,
+                 "invalid request (a value too large or "
+                 "empty: headers are limited to 16 KiB)");
         bast_request_free(r);
         return NULL;
     }
@@ -191,9 +192,9 @@ run_json(const bast_ctx *ctx, const char *app, const char *text, size_t len,
     int array = pos < len && text[pos] == '[';
     while (pos < len) {
         json_error_t je;
-        json_t *v = json_loadb(text + pos, len - pos,
-                               JSON_DISABLE_EOF_CHECK | JSON_REJECT_DUPLICATES,
-                               &je);
+        json_t *v =
+            json_loadb(text + pos, len - pos,
+                       JSON_DISABLE_EOF_CHECK | JSON_REJECT_DUPLICATES, &je);
         if (v == NULL) {
             fprintf(stderr, "bast verify: request %d: %s (line %d)\n",
                     count + 1, je.text, je.line);
@@ -266,18 +267,51 @@ bast_cmd_verify(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "a:c:r:H:X:p:q:d:D:C:R:Tn:h", lo,
                             NULL)) != -1) {
         switch (c) {
-        case 'a': app = optarg; break;
-        case 'c': confdir = optarg; break;
-        case 'r': request = optarg; break;
-        case 'H': f.headers[f.nheaders++] = optarg; flags_used = 1; break;
-        case 'X': f.method = optarg; flags_used = 1; break;
-        case 'p': f.path = optarg; flags_used = 1; break;
-        case 'q': f.query = optarg; flags_used = 1; break;
-        case 'd': f.body = optarg; flags_used = 1; break;
-        case 'D': f.body_file = optarg; flags_used = 1; break;
-        case 'C': f.cert = optarg; flags_used = 1; break;
-        case 'R': f.addr = optarg; flags_used = 1; break;
-        case 'T': f.tls = 1; flags_used = 1; break;
+        case 'a':
+            app = optarg;
+            break;
+        case 'c':
+            confdir = optarg;
+            break;
+        case 'r':
+            request = optarg;
+            break;
+        case 'H':
+            f.headers[f.nheaders++] = optarg;
+            flags_used = 1;
+            break;
+        case 'X':
+            f.method = optarg;
+            flags_used = 1;
+            break;
+        case 'p':
+            f.path = optarg;
+            flags_used = 1;
+            break;
+        case 'q':
+            f.query = optarg;
+            flags_used = 1;
+            break;
+        case 'd':
+            f.body = optarg;
+            flags_used = 1;
+            break;
+        case 'D':
+            f.body_file = optarg;
+            flags_used = 1;
+            break;
+        case 'C':
+            f.cert = optarg;
+            flags_used = 1;
+            break;
+        case 'R':
+            f.addr = optarg;
+            flags_used = 1;
+            break;
+        case 'T':
+            f.tls = 1;
+            flags_used = 1;
+            break;
         case 'n': {
             char *end;
             errno = 0;
@@ -290,8 +324,13 @@ bast_cmd_verify(int argc, char **argv)
             has_now = 1;
             break;
         }
-        case 'h': usage(stdout); rc = 0; goto done;
-        default: usage(stderr); goto done;
+        case 'h':
+            usage(stdout);
+            rc = 0;
+            goto done;
+        default:
+            usage(stderr);
+            goto done;
         }
     }
     if (app == NULL || optind != argc) {
@@ -315,8 +354,7 @@ bast_cmd_verify(int argc, char **argv)
     if (request) {
         text = read_all(request, MAX_INPUT, &len);
         if (text == NULL) {
-            fprintf(stderr, "bast verify: %s: %s\n", request,
-                    strerror(errno));
+            fprintf(stderr, "bast verify: %s: %s\n", request, strerror(errno));
             goto done;
         }
     }

@@ -13,9 +13,9 @@
 #include <pthread.h>
 #include <stdio.h>
 
-#define BAST_MAX_DEPTH 16        /* include/substack nesting */
+#define BAST_MAX_DEPTH 16 /* include/substack nesting */
 #define BAST_MAX_CONF_BYTES (1u << 20)
-#define BAST_MAX_LINE 199        /* inih's INI_MAX_LINE is 200 with NUL */
+#define BAST_MAX_LINE 199 /* inih's INI_MAX_LINE is 200 with NUL */
 #define BAST_MAX_HEADER_BYTES (16u * 1024)
 #define BAST_MAX_REQUEST_BYTES (1u << 20)
 
@@ -49,12 +49,12 @@ struct bast__plugin {
 /* A configured module instance: one section of one file. */
 struct bast_instance {
     bast_ctx *ctx;
-    char *name;       /* section name */
-    char *app;        /* file's app name */
-    char *realm;      /* file's realm */
-    char *file;       /* path relative to confdir, for messages */
+    char *name;  /* section name */
+    char *app;   /* file's app name */
+    char *realm; /* file's realm */
+    char *file;  /* path relative to confdir, for messages */
     int line;
-    char *control;    /* as written, for describe */
+    char *control; /* as written, for describe */
     bast_action actions[BAST_RES__COUNT];
     struct bast__plugin *plugin; /* plugin->desc NULL: missing optional */
     void *state;
@@ -139,12 +139,12 @@ int bast__path_normalise(const char *in, char *out, size_t outlen);
 /* engine.c: the pure stack walker. */
 typedef bast_res (*bast__run_fn)(void *ud, size_t idx);
 typedef struct bast__walk {
-    int raw;            /* final status: a bast_res, or 0 = perm denied */
-    int positive;       /* impression was positive at the end */
-    size_t status_idx;  /* handler whose result is `raw`, or SIZE_MAX */
+    int raw;           /* final status: a bast_res, or 0 = perm denied */
+    int positive;      /* impression was positive at the end */
+    size_t status_idx; /* handler whose result is `raw`, or SIZE_MAX */
 } bast__walk;
-void bast__stack_walk(const struct bast__handler *h, size_t n,
-                      bast__run_fn run, void *ud, bast__walk *out);
+void bast__stack_walk(const struct bast__handler *h, size_t n, bast__run_fn run,
+                      void *ud, bast__walk *out);
 /* The action a result gets (out-of-range results are forced to bad). */
 bast_action bast__action_for(const struct bast_instance *inst, int res);
 

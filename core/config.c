@@ -64,8 +64,8 @@ struct reader {
     int failed;
 };
 
-static int
-fail(struct reader *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int fail(struct reader *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 static int
 fail(struct reader *r, const char *fmt, ...)
@@ -76,8 +76,7 @@ fail(struct reader *r, const char *fmt, ...)
         va_start(ap, fmt);
         vsnprintf(msg, sizeof(msg), fmt, ap);
         va_end(ap);
-        bast__seterr(r->err, r->errlen, "%s:%d: %s", r->f->rel, r->line,
-                     msg);
+        bast__seterr(r->err, r->errlen, "%s:%d: %s", r->f->rel, r->line, msg);
         r->failed = 1;
     }
     return 0;
@@ -91,8 +90,7 @@ add_section(struct reader *r, const char *name, size_t len)
             memcmp(r->f->sec[i].name, name, len) == 0)
             return fail(r, "[%.*s]: repeated section (first at line %d)",
                         (int)len, name, r->f->sec[i].line);
-    struct section *s =
-        realloc(r->f->sec, (r->f->nsec + 1) * sizeof(*s));
+    struct section *s = realloc(r->f->sec, (r->f->nsec + 1) * sizeof(*s));
     if (s == NULL)
         return fail(r, "out of memory");
     r->f->sec = s;
@@ -243,7 +241,8 @@ parse_file(struct bast__file *f, const char *path, char *err, size_t errlen)
     if (r.failed)
         return -1;
     if (rc != 0) {
-        bast__seterr(err, errlen, "%s:%d: syntax error (expected "
+        bast__seterr(err, errlen,
+                     "%s:%d: syntax error (expected "
                      "[section], key = value or a comment)",
                      f->rel, rc > 0 ? rc : r.line);
         return -1;
@@ -253,9 +252,9 @@ parse_file(struct bast__file *f, const char *path, char *err, size_t errlen)
 
 /* ---- from sections to entries ---------------------------------------- */
 
-static const char *const reserved[] = {"plugin", "control", "include",
-                                       "substack", "bind_identity", "paths",
-                                       "methods", NULL};
+static const char *const reserved[] = {
+    "plugin",        "control", "include", "substack",
+    "bind_identity", "paths",   "methods", NULL};
 
 static int
 is_reserved(const char *k)
@@ -330,8 +329,9 @@ build_module(bast_ctx *ctx, struct bast__file *f, const struct section *s,
     const char *plugin = kv_get(s, "plugin", &pline);
     const char *control = kv_get(s, "control", &cline);
     if (control == NULL)
-        FERR(s->line, "[%s]: control: missing (required, requisite, "
-                      "sufficient, optional, binding or [...])",
+        FERR(s->line,
+             "[%s]: control: missing (required, requisite, "
+             "sufficient, optional, binding or [...])",
              s->name);
     struct bast_instance *in = calloc(1, sizeof(*in));
     if (in == NULL)
@@ -361,8 +361,8 @@ build_module(bast_ctx *ctx, struct bast__file *f, const struct section *s,
                 return -1;
         } else if (strcmp(kv->key, "paths") == 0 ||
                    strcmp(kv->key, "methods") == 0) {
-            if (bast__filter_parse(in, kv->key, kv->value, msg,
-                                   sizeof(msg)) != 0)
+            if (bast__filter_parse(in, kv->key, kv->value, msg, sizeof(msg)) !=
+                0)
                 FERR(kv->line, "%s: %s", kv->key, msg);
         } else if (!is_reserved(kv->key)) {
             in->opts[in->nopts++] =
@@ -382,8 +382,7 @@ build_module(bast_ctx *ctx, struct bast__file *f, const struct section *s,
         in->serialise = 1;
     }
     char perr[512] = "";
-    if (d->open(in, in->opts, in->nopts, &in->state, perr, sizeof(perr)) !=
-        0) {
+    if (d->open(in, in->opts, in->nopts, &in->state, perr, sizeof(perr)) != 0) {
         if (strncmp(perr, f->rel, strlen(f->rel)) == 0)
             bast__seterr(err, errlen, "%s", perr);
         else
@@ -408,8 +407,9 @@ build_entries(bast_ctx *ctx, struct bast__file *f, char *err, size_t errlen)
                 FERR(s->line, "[app] must be the first section");
             for (size_t k = 0; k < s->nkv; k++) {
                 if (strcmp(s->kv[k].key, "realm") != 0)
-                    FERR(s->kv[k].line, "%s: unknown key in [app] (only "
-                                        "realm)",
+                    FERR(s->kv[k].line,
+                         "%s: unknown key in [app] (only "
+                         "realm)",
                          s->kv[k].key);
                 if (strchr(s->kv[k].value, '"') ||
                     strchr(s->kv[k].value, '\\') || !*s->kv[k].value)
@@ -431,8 +431,9 @@ build_entries(bast_ctx *ctx, struct bast__file *f, char *err, size_t errlen)
         const char *sub = kv_get(s, "substack", &sl);
         int kinds = !!plugin + !!inc + !!sub;
         if (kinds != 1)
-            FERR(s->line, "[%s]: needs exactly one of plugin, include, "
-                          "substack",
+            FERR(s->line,
+                 "[%s]: needs exactly one of plugin, include, "
+                 "substack",
                  s->name);
         if (plugin) {
             e->kind = ENT_MODULE;
@@ -495,8 +496,8 @@ find_file(bast_ctx *ctx, const char *app)
 /* Load conf.d/<app>.conf once.  *out NULL with 0 when it does not exist
  * and `may_miss`. */
 static int
-load_file(bast_ctx *ctx, const char *app, int may_miss,
-          struct bast__file **out, char *err, size_t errlen)
+load_file(bast_ctx *ctx, const char *app, int may_miss, struct bast__file **out,
+          char *err, size_t errlen)
 {
     *out = find_file(ctx, app);
     if (*out)
@@ -507,8 +508,7 @@ load_file(bast_ctx *ctx, const char *app, int may_miss,
     if (may_miss && stat(path, &st) != 0 && errno == ENOENT)
         return 0;
     struct bast__file *f = calloc(1, sizeof(*f));
-    struct bast__file **l =
-        realloc(ctx->files, (ctx->nfiles + 1) * sizeof(*l));
+    struct bast__file **l = realloc(ctx->files, (ctx->nfiles + 1) * sizeof(*l));
     if (f == NULL || l == NULL) {
         free(f);
         bast__seterr(err, errlen, "out of memory");
@@ -575,11 +575,9 @@ expand(bast_ctx *ctx, struct bast__file *f, int level, int depth,
         if (load_file(ctx, e->target, 1, &t, err, errlen) != 0)
             return -1;
         if (t == NULL)
-            FERR(e->line, "%s: conf.d/%s.conf does not exist", key,
-                 e->target);
+            FERR(e->line, "%s: conf.d/%s.conf does not exist", key, e->target);
         if (t->expanding)
-            FERR(e->line, "%s: '%s' includes itself (a cycle)", key,
-                 e->target);
+            FERR(e->line, "%s: '%s' includes itself (a cycle)", key, e->target);
         int sub = e->kind == ENT_SUBSTACK;
         if (sub && push(fl, NULL, level) != 0)
             FERR(e->line, "out of memory");
@@ -631,8 +629,7 @@ has_conf_suffix(const char *n)
 }
 
 int
-bast__config_load(bast_ctx *ctx, const char *only_app, char *err,
-                  size_t errlen)
+bast__config_load(bast_ctx *ctx, const char *only_app, char *err, size_t errlen)
 {
     char dir[4096];
     snprintf(dir, sizeof(dir), "%s/conf.d", ctx->confdir);
@@ -673,8 +670,7 @@ bast__config_load(bast_ctx *ctx, const char *only_app, char *err,
             break;
         }
         names = l;
-        if ((names[n] = strndup(de->d_name, strlen(de->d_name) - 5)) ==
-            NULL) {
+        if ((names[n] = strndup(de->d_name, strlen(de->d_name) - 5)) == NULL) {
             rc = -1;
             break;
         }
@@ -737,8 +733,10 @@ bast__global_conf(const char *confdir, char *plugin_dir, size_t pdlen,
     for (size_t i = 0; rc == 0 && i < f.nsec; i++) {
         const struct section *s = &f.sec[i];
         if (strcmp(s->name, "bast") != 0) {
-            bast__seterr(err, errlen, "bast.conf:%d: [%s]: unknown section "
-                         "(only [bast])", s->line, s->name);
+            bast__seterr(err, errlen,
+                         "bast.conf:%d: [%s]: unknown section "
+                         "(only [bast])",
+                         s->line, s->name);
             rc = -1;
             break;
         }
@@ -757,8 +755,10 @@ bast__global_conf(const char *confdir, char *plugin_dir, size_t pdlen,
                 dl = rlen;
             }
             if (dst == NULL) {
-                bast__seterr(err, errlen, "bast.conf:%d: %s: unknown key "
-                             "(plugin_dir, audit, replay)", kv->line, kv->key);
+                bast__seterr(err, errlen,
+                             "bast.conf:%d: %s: unknown key "
+                             "(plugin_dir, audit, replay)",
+                             kv->line, kv->key);
                 rc = -1;
             } else if (snprintf(dst, dl, "%s", kv->value) >= (int)dl) {
                 bast__seterr(err, errlen, "bast.conf:%d: %s: too long",

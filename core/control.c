@@ -14,15 +14,20 @@
 #include <strings.h>
 
 static const char *const res_names[BAST_RES__COUNT] = {
-    "invalid", "success",     "absent", "deny", "forbidden",
-    "malformed", "unavailable", "ignore"};
+    "invalid",   "success",   "absent",      "deny",
+    "forbidden", "malformed", "unavailable", "ignore"};
 
 static const int res_http[BAST_RES__COUNT] = {503, 200, 401, 401,
                                               403, 400, 503, 401};
 
 static const char *const res_errors[BAST_RES__COUNT] = {
-    "module_error",    NULL,      "missing_credentials", "access_denied",
-    "forbidden",       "invalid_request", "temporarily_unavailable",
+    "module_error",
+    NULL,
+    "missing_credentials",
+    "access_denied",
+    "forbidden",
+    "invalid_request",
+    "temporarily_unavailable",
     "missing_credentials"};
 
 const char *
@@ -205,7 +210,8 @@ bast__control_parse(const char *text, bast_action actions[BAST_RES__COUNT],
                      (int)len, text);
         return -1;
     }
-    if (memchr(p, '[', (size_t)(end - p)) || memchr(p, ']', (size_t)(end - p))) {
+    if (memchr(p, '[', (size_t)(end - p)) ||
+        memchr(p, ']', (size_t)(end - p))) {
         bast__seterr(err, errlen, "stray bracket in control");
         return -1;
     }

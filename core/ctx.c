@@ -41,12 +41,13 @@ open_audit(bast_ctx *ctx, const char *spec, char *err, size_t errlen)
         return ctx->audit_fd < 0 ? -1 : 0;
     }
     if (spec[0] != '/') {
-        bast__seterr(err, errlen, "bast.conf: audit: expected syslog, "
-                     "stderr, off or an absolute path, got '%s'", spec);
+        bast__seterr(err, errlen,
+                     "bast.conf: audit: expected syslog, "
+                     "stderr, off or an absolute path, got '%s'",
+                     spec);
         return -1;
     }
-    ctx->audit_fd =
-        open(spec, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+    ctx->audit_fd = open(spec, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
     if (ctx->audit_fd < 0) {
         char eb[128];
         bast__seterr(err, errlen, "bast.conf: audit: %s: %s", spec,
@@ -63,8 +64,8 @@ bast_open(const char *confdir, const bast_options *opts, char *err,
     char pdir[PATH_MAX] = "", audit[PATH_MAX] = "", replay[1024] = "";
     char real[PATH_MAX];
     const char *only = NULL, *want_pdir = NULL;
-    if (opts && opts->size >= offsetof(bast_options, only_app) +
-                                  sizeof(opts->only_app)) {
+    if (opts && opts->size >=
+                    offsetof(bast_options, only_app) + sizeof(opts->only_app)) {
         only = opts->only_app;
         want_pdir = opts->plugin_dir;
     }
@@ -98,8 +99,10 @@ bast_open(const char *confdir, const bast_options *opts, char *err,
         char path[PATH_MAX + 16], msg[PATH_MAX + 128];
         snprintf(path, sizeof(path), "%s/bast.conf", ctx->confdir);
         if (bast_secret_file_check(path, msg, sizeof(msg)) != 0) {
-            bast__seterr(err, errlen, "bast.conf: replay: a password in the "
-                         "spec makes this a secret file: %s", msg);
+            bast__seterr(err, errlen,
+                         "bast.conf: replay: a password in the "
+                         "spec makes this a secret file: %s",
+                         msg);
             goto fail;
         }
     }

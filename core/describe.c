@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void
-warn(bast_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void warn(bast_ctx *ctx, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 static void
 warn(bast_ctx *ctx, const char *fmt, ...)
@@ -76,13 +76,15 @@ lint_app(bast_ctx *ctx, const struct bast__app *a)
                 jumps = 1;
         if (in->plugin && strcmp(in->plugin->name, "basic") == 0 &&
             in->npaths == 0)
-            warn(ctx, "%s:%d: [%s]: basic without a `paths` restriction: "
+            warn(ctx,
+                 "%s:%d: [%s]: basic without a `paths` restriction: "
                  "Basic belongs on the token endpoint only (e.g. paths = "
                  "/oauth/token)",
                  in->file, in->line, in->name);
     }
     if (!can_allow)
-        warn(ctx, "%s: no module's success maps to ok or done: the stack "
+        warn(ctx,
+             "%s: no module's success maps to ok or done: the stack "
              "can never allow",
              a->name);
     if (jumps)
@@ -96,19 +98,20 @@ lint_app(bast_ctx *ctx, const struct bast__app *a)
             for (size_t k = i + 1; k < a->n && next == NULL; k++)
                 next = a->h[k].inst;
             if (next)
-                warn(ctx, "%s: [%s] ends the stack on every result: [%s] "
+                warn(ctx,
+                     "%s: [%s] ends the stack on every result: [%s] "
                      "and what follows can never run",
                      a->name, in->name, next->name);
             break;
         }
-        if (in->actions[BAST_RES_SUCCESS] == BAST_ACT_DONE &&
-            i + 1 < a->n) {
+        if (in->actions[BAST_RES_SUCCESS] == BAST_ACT_DONE && i + 1 < a->n) {
             int all_passive = 1;
             for (size_t k = i + 1; k < a->n && all_passive; k++)
                 if (a->h[k].inst && !passive(a->h[k].inst))
                     all_passive = 0;
             if (all_passive)
-                warn(ctx, "%s: after [%s] (success=done) only modules that "
+                warn(ctx,
+                     "%s: after [%s] (success=done) only modules that "
                      "ignore failures follow: they cannot change the "
                      "decision",
                      a->name, in->name);
@@ -127,13 +130,21 @@ static const char *
 action_word(bast_action a, char *buf, size_t len)
 {
     switch (a) {
-    case BAST_ACT_IGNORE: return "ignore";
-    case BAST_ACT_OK: return "ok";
-    case BAST_ACT_DONE: return "done";
-    case BAST_ACT_BAD: return "bad";
-    case BAST_ACT_DIE: return "die";
-    case BAST_ACT_RESET: return "reset";
-    default: snprintf(buf, len, "%d", a); return buf;
+    case BAST_ACT_IGNORE:
+        return "ignore";
+    case BAST_ACT_OK:
+        return "ok";
+    case BAST_ACT_DONE:
+        return "done";
+    case BAST_ACT_BAD:
+        return "bad";
+    case BAST_ACT_DIE:
+        return "die";
+    case BAST_ACT_RESET:
+        return "reset";
+    default:
+        snprintf(buf, len, "%d", a);
+        return buf;
     }
 }
 
@@ -163,10 +174,8 @@ bast_stack_describe(const bast_ctx *ctx, const char *app)
             continue;
         }
         char b[8];
-        fprintf(fp, "%*s%2zu. %-20s %-8s %-12s", indent, "", ++num,
-                in->name,
-                in->plugin->desc ? in->plugin->name : "(missing)",
-                in->control);
+        fprintf(fp, "%*s%2zu. %-20s %-8s %-12s", indent, "", ++num, in->name,
+                in->plugin->desc ? in->plugin->name : "(missing)", in->control);
         fprintf(fp, " [");
         for (int r = 1; r < BAST_RES__COUNT; r++)
             fprintf(fp, "%s%s=%s", r > 1 ? " " : "", bast__res_name(r),
@@ -206,15 +215,16 @@ bast_admin(bast_ctx *ctx, const char *app, const char *module,
                 continue;
             const bast_plugin *d = in->plugin->desc;
             if (d == NULL || (plugin && strcmp(in->plugin->name, plugin))) {
-                fprintf(stderr, "bast: %s/%s uses plugin '%s', not '%s'\n",
-                        app, module, in->plugin->name,
-                        plugin ? plugin : "?");
+                fprintf(stderr, "bast: %s/%s uses plugin '%s', not '%s'\n", app,
+                        module, in->plugin->name, plugin ? plugin : "?");
                 return 2;
             }
             if (d->size < offsetof(bast_plugin, admin) + sizeof(void *) ||
                 d->admin == NULL) {
-                fprintf(stderr, "bast: plugin '%s' has no management "
-                        "commands\n", in->plugin->name);
+                fprintf(stderr,
+                        "bast: plugin '%s' has no management "
+                        "commands\n",
+                        in->plugin->name);
                 return 2;
             }
             return d->admin(in->state, in, argc, argv);

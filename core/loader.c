@@ -33,8 +33,8 @@ valid_name(const char *n)
 }
 
 static int
-load(const char *path, const char *name, int optional,
-     struct bast__plugin *pl, char *err, size_t errlen)
+load(const char *path, const char *name, int optional, struct bast__plugin *pl,
+     char *err, size_t errlen)
 {
     struct stat st;
     char eb[128];
@@ -46,8 +46,8 @@ load(const char *path, const char *name, int optional,
         return -1;
     }
     if (!S_ISREG(st.st_mode)) {
-        bast__seterr(err, errlen, "plugin '%s': %s is not a regular file",
-                     name, path);
+        bast__seterr(err, errlen, "plugin '%s': %s is not a regular file", name,
+                     path);
         return -1;
     }
     if (st.st_mode & (S_IWGRP | S_IWOTH)) {

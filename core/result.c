@@ -201,8 +201,7 @@ bast_result_trace_module(const bast_result *res, size_t i)
 const char *
 bast_result_trace_result(const bast_result *res, size_t i)
 {
-    return res && i < res->ntrace ? bast__res_name(res->trace[i].result)
-                                  : NULL;
+    return res && i < res->ntrace ? bast__res_name(res->trace[i].result) : NULL;
 }
 
 static json_t *
@@ -225,9 +224,9 @@ bast_result_to_json(const bast_result *res)
         json_decref(tr);
         return NULL;
     }
-    json_object_set_new(o, "decision", json_string(res->decision == BAST_ALLOW
-                                                       ? "allow"
-                                                       : "deny"));
+    json_object_set_new(
+        o, "decision",
+        json_string(res->decision == BAST_ALLOW ? "allow" : "deny"));
     json_object_set_new(o, "status", json_integer(res->status));
     json_object_set_new(o, "app", str_or_null(res->app));
     json_object_set_new(o, "identity", str_or_null(res->identity));
@@ -249,9 +248,8 @@ bast_result_to_json(const bast_result *res)
         json_array_append_new(
             tr, json_pack("{s:s, s:s?, s:s, s:s, s:s?, s:I}", "module",
                           t->inst->name, "plugin", plugin, "control",
-                          t->inst->control, "result",
-                          bast__res_name(t->result), "error", t->error,
-                          "us", (json_int_t)t->us));
+                          t->inst->control, "result", bast__res_name(t->result),
+                          "error", t->error, "us", (json_int_t)t->us));
     }
     json_object_set_new(o, "trace", tr);
     char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);

@@ -168,8 +168,8 @@ bast_replay_check(const bast_instance *inst, const void *id, size_t idlen,
 /* ---- options ---------------------------------------------------------- */
 
 int
-bast_opt_error(const bast_option *o, char *err, size_t errlen,
-               const char *fmt, ...)
+bast_opt_error(const bast_option *o, char *err, size_t errlen, const char *fmt,
+               ...)
 {
     char msg[512];
     va_list ap;
@@ -234,13 +234,14 @@ bast_opt_bool(const bast_option *o, int *out, char *err, size_t errlen)
 }
 
 int
-bast_opt_int(const bast_option *o, long long min, long long max,
-             long long *out, char *err, size_t errlen)
+bast_opt_int(const bast_option *o, long long min, long long max, long long *out,
+             char *err, size_t errlen)
 {
     char *end;
     errno = 0;
     long long v = strtoll(o->value, &end, 10);
-    if (errno || end == o->value || *end != '\0' || !isdigit((unsigned char)o->value[0]) || v < min || v > max)
+    if (errno || end == o->value || *end != '\0' ||
+        !isdigit((unsigned char)o->value[0]) || v < min || v > max)
         return bast_opt_error(o, err, errlen,
                               "expected an integer in %lld..%lld, got '%s'",
                               min, max, o->value);
@@ -295,13 +296,12 @@ bast_secret_file_check(const char *path, char *err, size_t errlen)
         return -1;
     }
     if (st.st_mode & (S_IWGRP | S_IWOTH | S_IROTH)) {
-        bast__seterr(err, errlen,
-                     "%s: holds secrets but is %s (mode %04o); chmod 600 it",
-                     path,
-                     (st.st_mode & (S_IWGRP | S_IWOTH))
-                         ? "writable by group or others"
-                         : "readable by others",
-                     (unsigned)(st.st_mode & 07777));
+        bast__seterr(
+            err, errlen,
+            "%s: holds secrets but is %s (mode %04o); chmod 600 it", path,
+            (st.st_mode & (S_IWGRP | S_IWOTH)) ? "writable by group or others"
+                                               : "readable by others",
+            (unsigned)(st.st_mode & 07777));
         return -1;
     }
     return 0;

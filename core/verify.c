@@ -71,8 +71,10 @@ run_one(void *ud, size_t idx)
     }
     uint64_t t1 = call->tick = bast__ticks(&call->ctx->clock);
     if (rv <= 0 || rv >= BAST_RES__COUNT) {
-        bast__log(call->ctx, 3, "%s/%s: plugin returned %d; treated as "
-                  "unavailable", in->app, in->name, rv);
+        bast__log(call->ctx, 3,
+                  "%s/%s: plugin returned %d; treated as "
+                  "unavailable",
+                  in->app, in->name, rv);
         call->error = "module_error";
         rv = 0; /* the walker forces bad; reported as unavailable */
     }
@@ -185,13 +187,13 @@ audit(const bast_ctx *ctx, const bast_result *res, const bast_request *req)
 {
     if (ctx->audit_fd < 0 && !ctx->audit_syslog)
         return;
-    json_t *o = json_pack(
-        "{s:s, s:s?, s:s, s:i, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?}", "event",
-        "decision", "app", res->app, "decision",
-        res->decision == BAST_ALLOW ? "allow" : "deny", "status",
-        res->status, "identity", res->identity, "module", res->module,
-        "error", res->error, "method", req->method, "path", req->path,
-        "remote_addr", req->remote_addr);
+    json_t *o =
+        json_pack("{s:s, s:s?, s:s, s:i, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?}",
+                  "event", "decision", "app", res->app, "decision",
+                  res->decision == BAST_ALLOW ? "allow" : "deny", "status",
+                  res->status, "identity", res->identity, "module", res->module,
+                  "error", res->error, "method", req->method, "path", req->path,
+                  "remote_addr", req->remote_addr);
     char *line = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
     bast__audit_line(ctx, line);
     free(line);
@@ -340,7 +342,7 @@ bast_call_set_attr_strv(bast_call *call, const char *key,
 int
 bast_call_set_attr_json(bast_call *call, const char *key, const char *json)
 {
-    return set_attr(call, key,
-                    json_loads(json, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES,
-                               NULL));
+    return set_attr(
+        call, key,
+        json_loads(json, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, NULL));
 }

@@ -135,10 +135,8 @@ BAST_API const char *bast_result_challenge(const bast_result *res, size_t i);
 BAST_API char *bast_result_attributes_json(const bast_result *res);
 /* Trace: modules run, in order. */
 BAST_API size_t bast_result_trace_count(const bast_result *res);
-BAST_API const char *bast_result_trace_module(const bast_result *res,
-                                              size_t i);
-BAST_API const char *bast_result_trace_result(const bast_result *res,
-                                              size_t i);
+BAST_API const char *bast_result_trace_module(const bast_result *res, size_t i);
+BAST_API const char *bast_result_trace_result(const bast_result *res, size_t i);
 /* The whole result as one line of JSON (DESIGN.md); caller frees. */
 BAST_API char *bast_result_to_json(const bast_result *res);
 

@@ -73,13 +73,13 @@ typedef struct bast_plugin {
     void (*close)(void *state);
     /* Optional: `bast <plugin> ...` management commands.  Returns an exit
      * code (0 ok, 1 failure, 2 usage); prints to stdout/stderr. */
-    int (*admin)(void *state, const bast_instance *inst, int argc,
-                 char **argv);
+    int (*admin)(void *state, const bast_instance *inst, int argc, char **argv);
 } bast_plugin;
 
 #define BAST_PLUGIN_DEFINE(...)                                                \
-    __attribute__((visibility("default"))) const bast_plugin                   \
-        bast_plugin_entry = {BAST_PLUGIN_ABI, sizeof(bast_plugin), __VA_ARGS__}
+    __attribute__((visibility("default")))                                     \
+    const bast_plugin bast_plugin_entry = {BAST_PLUGIN_ABI,                    \
+                                           sizeof(bast_plugin), __VA_ARGS__}
 
 /* ---- the instance ---------------------------------------------------- */
 
@@ -127,8 +127,7 @@ BAST_API int bast_opt_duration(const bast_option *o, long long min,
                                size_t errlen);
 /* A file that holds secrets: regular, not group/world-writable, not
  * readable by others.  Returns 0 or -1 with a message. */
-BAST_API int bast_secret_file_check(const char *path, char *err,
-                                    size_t errlen);
+BAST_API int bast_secret_file_check(const char *path, char *err, size_t errlen);
 
 /* ---- the request (read-only) ----------------------------------------- */
 
@@ -200,12 +199,11 @@ BAST_API long bast_b64_decode(const char *in, size_t n, void *out,
 
 /* Replay store ("remember this id for ttl seconds"), shared by all
  * plugins of a context; configured by `replay` in bast.conf. */
-#define BAST_REPLAY_FRESH 1       /* first time seen: now remembered */
-#define BAST_REPLAY_SEEN 0        /* already there: a replay */
+#define BAST_REPLAY_FRESH 1        /* first time seen: now remembered */
+#define BAST_REPLAY_SEEN 0         /* already there: a replay */
 #define BAST_REPLAY_UNAVAILABLE -1 /* the store failed: fail closed */
 BAST_API int bast_replay_check(const bast_instance *inst, const void *id,
-                               size_t idlen, unsigned ttl_seconds,
-                               int64_t now);
+                               size_t idlen, unsigned ttl_seconds, int64_t now);
 
 #ifdef __cplusplus
 }

@@ -41,8 +41,7 @@ fixed_open(const bast_instance *inst, const bast_option *opts, size_t n,
             f->result = (bast_res)(BAST_RES_SUCCESS + i);
     if (f->result == BAST_RES_INVALID) {
         free(f);
-        return bast_opt_error(r, err, errlen, "unknown result '%s'",
-                              r->value);
+        return bast_opt_error(r, err, errlen, "unknown result '%s'", r->value);
     }
     const bast_option *o;
     /* option values live as long as the context: borrow them */
@@ -75,5 +74,5 @@ fixed_close(void *state)
     free(state);
 }
 
-BAST_PLUGIN_DEFINE(BAST_CAP_THREADSAFE, "fixed", "1", fixed_open,
-                   fixed_verify, fixed_close, NULL);
+BAST_PLUGIN_DEFINE(BAST_CAP_THREADSAFE, "fixed", "1", fixed_open, fixed_verify,
+                   fixed_close, NULL);

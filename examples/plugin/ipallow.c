@@ -80,8 +80,10 @@ ipallow_open(const bast_instance *inst, const bast_option *opts, size_t n,
         if (nets == NULL || parse_net(w, &nets[ip->n]) != 0) {
             if (nets)
                 ip->nets = nets;
-            bast_opt_error(o, err, errlen, "'%s' is not an address or "
-                           "network", w);
+            bast_opt_error(o, err, errlen,
+                           "'%s' is not an address or "
+                           "network",
+                           w);
             free(copy);
             free(ip->nets);
             free(ip);
@@ -108,8 +110,7 @@ ipallow_verify(void *state, bast_call *call)
         for (size_t i = 0; i < ip->n; i++)
             if (ip->nets[i].family == family && contains(&ip->nets[i], a))
                 return BAST_RES_SUCCESS;
-    bast_call_set_error(call, "address_not_allowed", "%s is not allowed",
-                        addr);
+    bast_call_set_error(call, "address_not_allowed", "%s is not allowed", addr);
     return BAST_RES_FORBIDDEN;
 }
 

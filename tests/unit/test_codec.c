@@ -59,17 +59,17 @@ test_b64_strict(void **state)
     (void)state;
     unsigned url = BAST_B64_URL | BAST_B64_NOPAD;
     assert_int_equal(dec("Zg", url), 1);
-    assert_int_equal(dec("Zg==", url), -1);  /* padding where none allowed */
-    assert_int_equal(dec("Zh", url), -1);    /* non-zero pad bits */
-    assert_int_equal(dec("Zm9=", 0), -1);    /* non-zero pad bits */
-    assert_int_equal(dec("Z", url), -1);     /* impossible length */
-    assert_int_equal(dec("+/8", url), -1);   /* wrong alphabet */
-    assert_int_equal(dec("-_8=", 0), -1);    /* wrong alphabet */
-    assert_int_equal(dec("Zg", 0), -1);      /* padding required */
+    assert_int_equal(dec("Zg==", url), -1); /* padding where none allowed */
+    assert_int_equal(dec("Zh", url), -1);   /* non-zero pad bits */
+    assert_int_equal(dec("Zm9=", 0), -1);   /* non-zero pad bits */
+    assert_int_equal(dec("Z", url), -1);    /* impossible length */
+    assert_int_equal(dec("+/8", url), -1);  /* wrong alphabet */
+    assert_int_equal(dec("-_8=", 0), -1);   /* wrong alphabet */
+    assert_int_equal(dec("Zg", 0), -1);     /* padding required */
     assert_int_equal(dec("Zg=", 0), -1);
     assert_int_equal(dec("Zg===", 0), -1);
     assert_int_equal(dec("Z=g=", 0), -1);
-    assert_int_equal(dec("Zm 9v", 0), -1);   /* whitespace */
+    assert_int_equal(dec("Zm 9v", 0), -1); /* whitespace */
     assert_int_equal(dec("Zm9v\n", 0), -1);
     unsigned char small[2];
     assert_int_equal(bast_b64_decode("Zm9v", 4, small, 2, 0), -1);
@@ -106,7 +106,7 @@ test_path_normalise(void **state)
     norm("/../../admin", "/admin");
     norm("/admin/.", "/admin/");
     norm("/admin/..", "/");
-    norm("/a%2fb", "/a%2Fb");   /* an encoded slash stays encoded */
+    norm("/a%2fb", "/a%2Fb"); /* an encoded slash stays encoded */
     norm("/%7euser", "/~user");
     norm("", "/");
     norm("/%zz", "/%zz");
@@ -118,8 +118,8 @@ static void
 bad_request(const char *json, const char *needle)
 {
     char err[256] = "";
-    bast_request *r = bast_request_from_json(json, strlen(json), err,
-                                             sizeof(err));
+    bast_request *r =
+        bast_request_from_json(json, strlen(json), err, sizeof(err));
     assert_null(r);
     if (strstr(err, needle) == NULL)
         fail_msg("%s: '%s' lacks '%s'", json, err, needle);

@@ -41,8 +41,7 @@ run_fn(void *ud, size_t idx)
 }
 
 static void
-walk(const struct row *rows, size_t n, int raw, int positive,
-     const char *ran)
+walk(const struct row *rows, size_t n, int raw, int positive, const char *ran)
 {
     struct bast_instance inst[16];
     struct bast__handler h[16];
@@ -122,8 +121,8 @@ test_basic_rows(void **state)
         {0, "[default=ok]", D}, {0, "sufficient", S}, {0, "required", S}};
     WALK(e15, D, 1, "0,1,");
     /* E16 success mapped to bad: sanity check */
-    const struct row e16[] = {
-        {0, "required", S}, {0, "[success=bad default=ok]", S}};
+    const struct row e16[] = {{0, "required", S},
+                              {0, "[success=bad default=ok]", S}};
     WALK(e16, 0, 0, "0,1,");
     /* E19 unlisted ignore defaults to bad */
     const struct row e19[] = {{0, "required", S}, {0, "[success=ok]", I}};
@@ -132,8 +131,8 @@ test_basic_rows(void **state)
     const struct row e36[] = {{0, "requisite", I}, {0, "required", S}};
     WALK(e36, S, 1, "0,1,");
     /* E37 ignore routed to die reports perm denied */
-    const struct row e37[] = {
-        {0, "[success=done default=die]", I}, {0, "required", S}};
+    const struct row e37[] = {{0, "[success=done default=die]", I},
+                              {0, "required", S}};
     WALK(e37, 0, 0, "0,");
     /* E40 case-insensitive flags */
     const struct row e40[] = {{0, "Required", S}, {0, "SUFFICIENT", S}};

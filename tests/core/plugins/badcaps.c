@@ -5,14 +5,19 @@ static int
 o(const bast_instance *i, const bast_option *p, size_t n, void **s, char *e,
   size_t l)
 {
-    (void)i; (void)p; (void)n; (void)e; (void)l;
+    (void)i;
+    (void)p;
+    (void)n;
+    (void)e;
+    (void)l;
     *s = 0;
     return 0;
 }
 static bast_res
 v(void *s, bast_call *c)
 {
-    (void)s; (void)c;
+    (void)s;
+    (void)c;
     return BAST_RES_SUCCESS;
 }
 static void

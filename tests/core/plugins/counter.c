@@ -14,7 +14,11 @@ static int
 o(const bast_instance *i, const bast_option *p, size_t n, void **s, char *e,
   size_t l)
 {
-    (void)i; (void)p; (void)n; (void)e; (void)l;
+    (void)i;
+    (void)p;
+    (void)n;
+    (void)e;
+    (void)l;
     *s = calloc(1, sizeof(struct counter));
     return *s ? 0 : -1;
 }
