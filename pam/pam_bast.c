@@ -103,6 +103,10 @@ parse_args(pam_handle_t *pamh, int argc, const char **argv, args *a)
         pam_syslog(pamh, LOG_ERR, "app=NAME is required");
         return -1;
     }
+    if (a->map && a->map[0] != '/') {
+        pam_syslog(pamh, LOG_ERR, "map=%s: must be an absolute path", a->map);
+        return -1;
+    }
     if (a->map && a->allow_any) {
         pam_syslog(pamh, LOG_ERR, "map= and allow_any exclude each other");
         return -1;

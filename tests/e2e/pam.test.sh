@@ -52,6 +52,9 @@ drive fxmap carol x
 check_eq "map: world-writable map refused (fail closed)" "auth: Authentication service cannot retrieve authentication info" "$out"
 chmod 644 map
 
+svc fxrel "auth required $MOD app=fx confdir=$T/c map=map"
+drive fxrel carol x
+check_eq "map: a relative path is a configuration error" "auth: Error in service module" "$out"
 svc fxany "auth required $MOD app=fx confdir=$T/c allow_any"
 drive fxany dave x
 check_eq "allow_any: any verified identity" "auth: Success" "$out"
