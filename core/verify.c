@@ -275,6 +275,10 @@ bast_call_set_identity(bast_call *call, const char *identity)
 {
     if (identity == NULL || *identity == '\0')
         return -1;
+    if (call->principal && strcmp(call->principal, identity) == 0) {
+        call->identity = call->principal; /* same principal: no copy */
+        return 0;
+    }
     call->identity = bast__result_strdup(call->res, identity);
     return call->identity ? 0 : -1;
 }
