@@ -69,6 +69,18 @@ el=$(wait_for "200 bob" "$K2")
 check_eq "issued in another process: allowed without a restart" "200 bob" "$(ask "$K2")"
 check "within the refresh interval (took ${el}s)" $PY -c "import sys; sys.exit(float(sys.argv[1]) > 3.0)" "$el"
 
+# rotation in another process: the replacement works at once, the old key
+# ends with its grace (0 here)
+J4=$(adm issue --user carol --name rot --json)
+K4=$(jf "$J4" key)
+wait_for "200 carol" "$K4" >/dev/null
+R=$(adm rotate "$(jf "$J4" id)" --grace 0 --json)
+K5=$(jf "$R" key)
+wait_for "200 carol" "$K5" >/dev/null
+check_eq "rotated in another process: the replacement is allowed" "200 carol" "$(ask "$K5")"
+wait_for "401 " "$K4" >/dev/null
+check_eq "and the old key, grace 0, is denied" "401 " "$(ask "$K4")"
+
 # last-used, while the daemon runs (batched, flushed every second)
 ask "$K2" 203.0.113.9 >/dev/null
 ask "$K2" 203.0.113.9 >/dev/null
