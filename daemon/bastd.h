@@ -57,8 +57,9 @@ int bastd_ip_canon(const char *ip, char *buf, size_t len);
 /* The peer's IP as text (v4-mapped v6 shown as v4); -1 for non-IP peers. */
 int bastd_peer_text(const struct sockaddr *sa, char *buf, size_t len);
 
-/* Open, bind and listen on ADDR: "127.0.0.1:PORT", "[::1]:PORT" or
- * "unix:/path" (created with `mode`, chowned to `owner` when not NULL).
+/* Open, bind and listen on ADDR: "127.0.0.1:PORT", "[::1]:PORT",
+ * "unix:/path" (created with `mode`, chowned to `owner` when not NULL) or
+ * "systemd" (the socket systemd passed as fd 3).
  * Returns the socket, or -1 with a message. */
 int bastd_listen(const char *spec, unsigned mode, const char *owner, char *err,
                  size_t errlen);

@@ -1,9 +1,9 @@
 /*
- * net.c - bastd's addresses: the listen socket (TCP on IPv4/IPv6, or a
- * unix socket created here with the requested mode and owner and handed to
- * libmicrohttpd), and the trusted-proxy list: CIDRs, plus the word `unix`
- * for peers on a unix socket.  Only trusted peers may speak for the client
- * (X-Real-IP, X-Forwarded-*, X-Client-Cert).
+ * net.c - bastd's addresses: the listen socket (TCP on IPv4/IPv6, a unix
+ * socket created here with the requested mode and owner, or the one
+ * systemd passes; handed to libmicrohttpd either way), and the trusted-proxy
+ * list: CIDRs, plus the word `unix` for peers on a unix socket.  Only trusted
+ * peers may speak for the client (X-Real-IP, X-Forwarded-*, X-Client-Cert).
  */
 #include "bastd.h"
 
@@ -341,10 +341,40 @@ fail:
     return -1;
 }
 
+/* Socket activation: systemd passes the listening socket as fd 3 and
+ * names our pid in LISTEN_PID (sd_listen_fds(3), without libsystemd). */
+static int
+listen_systemd(char *err, size_t errlen)
+{
+    const char *pid = getenv("LISTEN_PID"), *n = getenv("LISTEN_FDS");
+    int acc = 0;
+    socklen_t len = sizeof acc;
+    if (!pid || !n || strtol(pid, NULL, 10) != (long)getpid() ||
+        strcmp(n, "1") != 0) {
+        snprintf(err, errlen,
+                 "--listen systemd: expected one socket from "
+                 "systemd (LISTEN_PID, LISTEN_FDS=1)");
+        return -1;
+    }
+    if (getsockopt(3, SOL_SOCKET, SO_ACCEPTCONN, &acc, &len) < 0 || !acc) {
+        snprintf(err, errlen,
+                 "--listen systemd: fd 3 is not a listening "
+                 "socket");
+        return -1;
+    }
+    fcntl(3, F_SETFD, FD_CLOEXEC);
+    unsetenv("LISTEN_PID"); /* not for our children */
+    unsetenv("LISTEN_FDS");
+    unsetenv("LISTEN_FDNAMES");
+    return 3;
+}
+
 int
 bastd_listen(const char *spec, unsigned mode, const char *owner, char *err,
              size_t errlen)
 {
+    if (strcmp(spec, "systemd") == 0)
+        return listen_systemd(err, errlen);
     if (strncmp(spec, "unix:", 5) == 0)
         return listen_unix(spec + 5, mode, owner, err, errlen);
 

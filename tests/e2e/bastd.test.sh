@@ -6,7 +6,8 @@
 # test-only echo plugin), X-Bast-* from the client dropped, proxy headers
 # ignored from an untrusted peer (127.0.0.2), bad proxy headers refused,
 # body limit, unknown apps and paths, /healthz, /metrics, a unix socket
-# with its mode, IPv6, command-line errors, SIGHUP with a good and a bad
+# with its mode and owner, systemd socket activation, IPv6, limits (header
+# size, connections, idle timeout), command-line errors, SIGHUP with a good and a bad
 # configuration, SIGTERM, and the core's audit lines (one per decision).
 . "$TOP/tests/lib.sh"
 . "$TOP/tests/e2e/e2elib.sh"
@@ -178,6 +179,30 @@ code --unix-socket "$S" http://x/verify/echo -H 'X-Original-URI: /p' -H 'X-Real-
 check_eq "unix socket peers are trusted (the word unix)" 192.0.2.5 "$(attr "$(A)" remote_addr)"
 kill -TERM "$BASTD_PID"; wait "$BASTD_PID"
 check "unix socket removed at exit" test ! -e "$S"
+
+# socket activation: a listening socket on fd 3, LISTEN_PID = our pid
+PS=$(free_port)
+$PY - "$PS" "$BASTD" --confdir c --listen systemd 2>"$T/sd.log" <<'PY' &
+import os, socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+s.listen(16)
+os.dup2(s.fileno(), 3)
+os.set_inheritable(3, True)
+os.environ["LISTEN_FDS"] = "1"
+os.environ["LISTEN_PID"] = str(os.getpid())   # exec keeps the pid
+os.execv(sys.argv[2], [sys.argv[2]] + sys.argv[3:])
+PY
+SD=$!
+at_exit "kill $SD"
+check "--listen systemd: serves on the inherited socket" wait_http "http://127.0.0.1:$PS/healthz"
+check_eq "--listen systemd: verify" 200 "$(code "http://127.0.0.1:$PS/verify/ok")"
+kill -TERM "$SD"; wait "$SD"; rc=$?
+check_eq "--listen systemd: SIGTERM exit 0" 0 "$rc"
+"$BASTD" --confdir c --listen systemd 2>"$T/sd2.log"; rc=$?
+check_eq "--listen systemd without LISTEN_FDS: exit 1" 1 "$rc"
+check "... with a message" grep -q 'LISTEN_FDS' "$T/sd2.log"
 
 if grep -q "^0\{31\}1 " /proc/net/if_inet6 2>/dev/null; then
     P6=$(free_port)
