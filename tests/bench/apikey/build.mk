@@ -1,5 +1,5 @@
 # apikey benchmark: bast_verify() with 100,000 keys against a raw SHA-256
-# of the same key.  Included from plugins/apikey/plugin.mk; guarded.
+# of the same key.  Guarded against a second include.
 ifndef APIKEY_BENCH_MK
 APIKEY_BENCH_MK := 1
 APIKEY_BENCH_SRC := tests/bench/apikey/bench_apikey.c plugins/apikey/key.c \

@@ -1,6 +1,6 @@
 # apikey compiled tests: test_store links the format, store, index and
-# batch code directly (no libbast); test_threads runs verifies in threads.  Included from
-# plugins/apikey/plugin.mk; guarded in case a wildcard includes it too.
+# batch code directly (no libbast); test_threads runs verifies in threads.
+# Guarded against a second include.
 ifndef APIKEY_TEST_MK
 APIKEY_TEST_MK := 1
 APIKEY_UNIT_SRC := tests/plugins/apikey/test_store.c plugins/apikey/key.c \
