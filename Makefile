@@ -67,6 +67,10 @@ CHECK_DEPS  :=
 # keep objects of pattern chains (no rm of intermediate .o files)
 .SECONDARY:
 
+.DEFAULT_GOAL := all
+# fragments first: they add to ALL_TARGETS, CHECK_DEPS, BENCH_DEPS, ...
+-include $(wildcard plugins/*.mk plugins/*/plugin.mk */build.mk tests/*/build.mk tests/*/*/build.mk)
+
 .PHONY: all check demo bench fuzz install lint clean deps test-deps
 all: $(ALL_TARGETS)
 
@@ -112,7 +116,6 @@ $(B)/bast.pc: mk/bast.pc.in Makefile
 	    -e 's|@INCDIR@|$(INCDIR)|' -e 's|@PLUGINDIR@|$(PLUGINDIR)|' \
 	    -e 's|@VERSION@|0.1.0|' $< > $@
 
--include $(wildcard plugins/*.mk plugins/*/plugin.mk */build.mk tests/*/build.mk tests/*/*/build.mk)
 $(foreach p,$(PLUGIN_NAMES),$(eval $(call plugin_rule,$(p))))
 
 check: all test-deps $(CHECK_DEPS)

@@ -9,6 +9,7 @@
 #include "bast_int.h"
 
 #include <jansson.h>
+#include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -29,6 +30,17 @@ bast_request_new(void)
     return r;
 }
 
+/* Header values and the body may be bearer secrets: wipe them before
+ * their memory goes back to the allocator. */
+static void
+wipe_free(char *p, size_t n)
+{
+    if (p) {
+        OPENSSL_cleanse(p, n);
+        free(p);
+    }
+}
+
 void
 bast_request_free(bast_request *r)
 {
@@ -36,13 +48,13 @@ bast_request_free(bast_request *r)
         return;
     for (size_t i = 0; i < r->nh; i++) {
         free(r->h[i].name);
-        free(r->h[i].value);
+        wipe_free(r->h[i].value, strlen(r->h[i].value));
     }
     free(r->h);
     free(r->method);
     free(r->path);
-    free(r->query);
-    free(r->body);
+    wipe_free(r->query, strlen(r->query));
+    wipe_free((char *)r->body, r->body_len);
     free(r->peer_cert);
     free(r->remote_addr);
     free(r);
@@ -128,7 +140,7 @@ bast_request_set_body(bast_request *r, const void *body, size_t len)
         return BAST_ERR_NOMEM;
     if (len)
         memcpy(b, body, len);
-    free(r->body);
+    wipe_free((char *)r->body, r->body_len);
     r->body = b;
     r->body_len = len;
     r->has_body = 1;
