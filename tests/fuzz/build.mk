@@ -16,13 +16,20 @@ FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer \
     -DFZ_DATA='"$(abspath tests/fuzz/data)"'
 FUZZ_LDFLAGS := $(FUZZ_SAN) -fsanitize=fuzzer -Wl,--export-dynamic
 
-$(FZ)/obj/%.o: %.c | $(DEPS_STAMP)
+# clang is a test package: install the test set once per build dir
+FUZZ_DEPS_STAMP := $(FZ)/.test-deps-ok
+$(FUZZ_DEPS_STAMP): mk/packages.txt mk/deps.sh | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	@sh mk/deps.sh test
+	@touch $@
+
+$(FZ)/obj/%.o: %.c | $(FUZZ_DEPS_STAMP)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  FUZZCC  $<")
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -w -c -o $@ $<
 
 # the harness sources are ours: full warnings
-$(FZ)/obj/tests/fuzz/%.o: tests/fuzz/%.c | $(DEPS_STAMP)
+$(FZ)/obj/tests/fuzz/%.o: tests/fuzz/%.c | $(FUZZ_DEPS_STAMP)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  FUZZCC  $<")
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -Wall -Wextra -Werror -c -o $@ $<
