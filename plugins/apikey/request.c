@@ -392,15 +392,18 @@ size_t
 ak_find_key(const ak_inst *a, const bast_request *req, char *qbuf, size_t qlen,
             const char **key, size_t *len)
 {
-    size_t count = 0, h, i, n;
+    size_t count = 0, h, i, nh = bast_req_nheaders(req);
 
-    for (h = 0; h < a->nhdrs; h++) {
-        const ak_hdr *hd = &a->hdrs[h];
-        n = bast_req_header_count(req, hd->name);
-        for (i = 0; i < n; i++) {
-            const char *v = bast_req_header(req, hd->name, i);
+    /* one pass over the request's headers, each against every entry */
+    for (i = 0; i < nh; i++) {
+        const char *name, *value;
+        if (bast_req_header_at(req, i, &name, &value) != 0 || !value)
+            continue;
+        for (h = 0; h < a->nhdrs; h++) {
+            const ak_hdr *hd = &a->hdrs[h];
+            const char *v = value;
             size_t sl, vl;
-            if (!v)
+            if (strcasecmp(name, hd->name) != 0)
                 continue;
             while (*v == ' ' || *v == '\t')
                 v++;
