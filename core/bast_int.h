@@ -179,6 +179,19 @@ struct bast__trace {
     long us;
 };
 struct bast__chunk;
+
+/* attrs.c: attributes as a flat list in the result, turned into JSON only
+ * when asked for (most hosts read identity and decision only) */
+enum { BAST_ATTR_STR, BAST_ATTR_INT, BAST_ATTR_STRV, BAST_ATTR_JSON };
+struct bast__attr {
+    const char *key;
+    int type;
+    long long i;
+    const char *s; /* STR, JSON text; STRV: n strings, each NUL-ended */
+    size_t n;
+};
+#define BAST_ATTRS_INLINE 6
+
 struct bast_result {
     bast_decision decision;
     int status;
@@ -191,13 +204,23 @@ struct bast_result {
     const char *error_description;
     const char **challenges;
     size_t nchallenges, capchallenges;
-    void *attrs; /* json_t object, or NULL */
+    struct bast__attr *attrs; /* attrs0, or a heap array when it grew */
+    size_t nattrs, capattrs;
+    struct bast__attr attrs0[BAST_ATTRS_INLINE];
     struct bast__trace *trace;
     size_t ntrace, captrace;
     struct bast__chunk *chunks;
 };
 bast_result *bast__result_new(const char *app, size_t nmodules);
 const char *bast__result_strdup(bast_result *res, const char *s);
+char *bast__result_alloc(bast_result *res, size_t n);
+/* Set an attribute of the module whose attributes start at `mark`: the
+ * same key set again by that module replaces its value.  Strings are
+ * copied (STRV: `s` holds n NUL-ended strings in `len` bytes). */
+int bast__attr_set(bast_result *res, size_t mark, const char *key, int type,
+                   const char *s, size_t len, size_t n, long long i);
+/* The attributes as a jansson object (first module wins a key). */
+void *bast__attrs_json(const bast_result *res);
 int bast__result_add_challenge(bast_result *res, const char *c);
 int bast__result_raw(const bast_result *res);
 
@@ -213,7 +236,7 @@ struct bast_call {
     const char *identity;
     const char *error;
     const char *desc;
-    void *attrs; /* json_t object of the current module */
+    size_t attr_mark; /* first attribute of the current module */
     size_t challenge_mark;
     uint64_t tick; /* end of the previous module */
 };

@@ -36,6 +36,8 @@ bast__result_new(const char *app, size_t nmodules)
     if (res == NULL)
         return NULL;
     memset(res, 0, sizeof(*res));
+    res->attrs = res->attrs0;
+    res->capattrs = BAST_ATTRS_INLINE;
     res->decision = BAST_DENY;
     res->status = 401;
     res->app = app;
@@ -61,8 +63,8 @@ bast_result_free(bast_result *res)
             free(c);
         c = next;
     }
-    if (res->attrs)
-        json_decref(res->attrs);
+    if (res->attrs != res->attrs0)
+        free(res->attrs);
     free(res->challenges);
     free(res);
 }
@@ -73,6 +75,15 @@ bast__result_strdup(bast_result *res, const char *s)
     if (s == NULL)
         return NULL;
     size_t n = strlen(s) + 1;
+    char *p = bast__result_alloc(res, n);
+    if (p)
+        memcpy(p, s, n);
+    return p;
+}
+
+char *
+bast__result_alloc(bast_result *res, size_t n)
+{
     struct bast__chunk *c = res->chunks;
     if (c == NULL || c->cap - c->used < n) {
         size_t cap = n > 1024 ? n : 1024;
@@ -86,7 +97,6 @@ bast__result_strdup(bast_result *res, const char *s)
         c = nc;
     }
     char *p = c->data + c->used;
-    memcpy(p, s, n);
     c->used += n;
     return p;
 }
@@ -181,9 +191,12 @@ bast_result_challenge(const bast_result *res, size_t i)
 char *
 bast_result_attributes_json(const bast_result *res)
 {
-    if (res == NULL || res->attrs == NULL)
+    if (res == NULL || res->nattrs == 0)
         return strdup("{}");
-    return json_dumps(res->attrs, JSON_COMPACT | JSON_SORT_KEYS);
+    json_t *o = bast__attrs_json(res);
+    char *s = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    json_decref(o);
+    return s;
 }
 
 size_t
@@ -238,10 +251,8 @@ bast_result_to_json(const bast_result *res)
     for (size_t i = 0; i < res->nchallenges; i++)
         json_array_append_new(ch, json_string(res->challenges[i]));
     json_object_set_new(o, "challenges", ch);
-    json_object_set(o, "attributes",
-                    res->attrs ? (json_t *)res->attrs : json_object());
-    if (res->attrs == NULL)
-        json_decref(json_object_get(o, "attributes"));
+    json_t *attrs = res->nattrs ? bast__attrs_json(res) : json_object();
+    json_object_set_new(o, "attributes", attrs ? attrs : json_object());
     for (size_t i = 0; i < res->ntrace; i++) {
         const struct bast__trace *t = &res->trace[i];
         const char *plugin = t->inst->plugin ? t->inst->plugin->name : NULL;

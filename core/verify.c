@@ -39,10 +39,7 @@ reset_module(bast_call *call)
     call->identity = NULL;
     call->error = NULL;
     call->desc = NULL;
-    if (call->attrs) {
-        json_decref(call->attrs);
-        call->attrs = NULL;
-    }
+    call->attr_mark = call->res->nattrs;
     call->challenge_mark = call->res->nchallenges;
 }
 
@@ -93,14 +90,8 @@ run_one(void *ud, size_t idx)
                 res, "a later module authenticated a different principal");
         }
     }
-    if (rv == BAST_RES_SUCCESS && call->attrs) {
-        if (res->attrs == NULL) {
-            res->attrs = call->attrs;
-            call->attrs = NULL;
-        } else {
-            json_object_update_missing(res->attrs, call->attrs);
-        }
-    }
+    if (rv != BAST_RES_SUCCESS)
+        res->nattrs = call->attr_mark; /* attributes only from successes */
     /* challenges tell a client how to retry: keep them from modules that
      * turned it away (RFC 6750 uses them on 401, 403 and 400 alike) */
     if (rv != BAST_RES_ABSENT && rv != BAST_RES_DENY &&
@@ -155,10 +146,7 @@ finish(bast_result *res, const struct bast__app *app, const bast__walk *w)
     res->identity = NULL;
     res->scheme = NULL;
     res->module = NULL;
-    if (res->attrs) {
-        json_decref(res->attrs);
-        res->attrs = NULL;
-    }
+    res->nattrs = 0;
     const struct bast__trace *t = NULL;
     if (w->status_idx < app->n && w->raw != BAST_RES_SUCCESS &&
         w->raw != BAST_RES_IGNORE)
@@ -230,8 +218,6 @@ bast_verify(const bast_ctx *ctx, const char *app, const bast_request *req,
         call.tick = bast__ticks(&ctx->clock);
         bast__walk w;
         bast__stack_walk(a->h, a->n, run_one, &call, &w);
-        if (call.attrs)
-            json_decref(call.attrs);
         res->raw = w.raw;
         finish(res, a, &w);
     }
@@ -306,47 +292,56 @@ bast_call_add_challenge(bast_call *call, const char *challenge)
     return bast__result_add_challenge(call->res, challenge);
 }
 
-static int
-set_attr(bast_call *call, const char *key, json_t *v)
-{
-    if (v == NULL || key == NULL)
-        return -1;
-    if (call->attrs == NULL && (call->attrs = json_object()) == NULL) {
-        json_decref(v);
-        return -1;
-    }
-    return json_object_set_new(call->attrs, key, v);
-}
-
 int
 bast_call_set_attr_str(bast_call *call, const char *key, const char *value)
 {
-    return set_attr(call, key, value ? json_string(value) : json_null());
+    if (value == NULL)
+        return bast__attr_set(call->res, call->attr_mark, key, BAST_ATTR_JSON,
+                              "null", 5, 0, 0);
+    return bast__attr_set(call->res, call->attr_mark, key, BAST_ATTR_STR, value,
+                          strlen(value) + 1, 0, 0);
 }
 
 int
 bast_call_set_attr_int(bast_call *call, const char *key, long long value)
 {
-    return set_attr(call, key, json_integer((json_int_t)value));
+    return bast__attr_set(call->res, call->attr_mark, key, BAST_ATTR_INT, NULL,
+                          0, 0, value);
 }
 
 int
 bast_call_set_attr_strv(bast_call *call, const char *key,
                         const char *const *values, size_t n)
 {
-    json_t *a = json_array();
-    for (size_t i = 0; a && i < n; i++)
-        if (json_array_append_new(a, json_string(values[i])) != 0) {
-            json_decref(a);
+    size_t len = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (values[i] == NULL)
             return -1;
-        }
-    return set_attr(call, key, a);
+        len += strlen(values[i]) + 1;
+    }
+    char *packed = n ? bast__result_alloc(call->res, len) : NULL;
+    if (n && packed == NULL)
+        return -1;
+    for (size_t i = 0, at = 0; i < n; i++) {
+        size_t l = strlen(values[i]) + 1;
+        memcpy(packed + at, values[i], l);
+        at += l;
+    }
+    /* packed already lives in the arena: store it without a copy */
+    return bast__attr_set(call->res, call->attr_mark, key, BAST_ATTR_STRV,
+                          packed, 0, n, 0);
 }
 
 int
 bast_call_set_attr_json(bast_call *call, const char *key, const char *json)
 {
-    return set_attr(
-        call, key,
-        json_loads(json, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, NULL));
+    if (json == NULL)
+        return -1;
+    json_t *v =
+        json_loads(json, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, NULL);
+    if (v == NULL)
+        return -1;
+    json_decref(v);
+    return bast__attr_set(call->res, call->attr_mark, key, BAST_ATTR_JSON, json,
+                          strlen(json) + 1, 0, 0);
 }
