@@ -174,6 +174,25 @@ fz_keep_plugins(const char *names)
     }
 }
 
+void
+fz_only_plugins(const char *names)
+{
+    char buf[256], from[PATH_MAX + 300], to[PATH_MAX + 300];
+    fz_keep_plugins(names);
+    snprintf(buf, sizeof buf, "%s", names);
+    mkdir(fz_path("plugins"), 0755);
+    for (char *save = NULL, *w = strtok_r(buf, " ", &save); w;
+         w = strtok_r(NULL, " ", &save)) {
+        snprintf(from, sizeof from, "%s/%s.so", fz_plugin_dir(), w);
+        snprintf(to, sizeof to, "%s/plugins/%s.so", fz_tmpdir(), w);
+        if (symlink(from, to) != 0) {
+            perror(to);
+            abort();
+        }
+    }
+    snprintf(plugdir, sizeof plugdir, "%s/plugins", fz_tmpdir());
+}
+
 bast_ctx *
 fz_open(char *err, size_t errlen)
 {

@@ -43,6 +43,12 @@ char *fz_read_data(const char *name, size_t *len);
 const char *fz_plugin_dir(void);
 /* dlopen these plugins once and keep them (names separated by spaces). */
 void fz_keep_plugins(const char *names);
+/* Keep these plugins and make them the only ones a context can load: a
+ * private plugin dir <tmpdir>/plugins of symlinks, used by fz_open from
+ * then on.  For targets whose input names plugins (config): any other
+ * instrumented plugin would be dlclosed with the context while libFuzzer
+ * still reads its coverage counters, and could write files (a store). */
+void fz_only_plugins(const char *names);
 /* Open <tmpdir> with the fuzz plugin dir; NULL with the message in err. */
 bast_ctx *fz_open(char *err, size_t errlen);
 /* Like fz_open, but aborts with the message when the config fails. */

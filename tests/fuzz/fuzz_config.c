@@ -22,7 +22,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
-    fz_keep_plugins("fixed permit deny");
+    fz_only_plugins("fixed permit deny");
     fz_global_conf();
     fz_write_text("conf.d/base.conf",
                   "[app]\nrealm = base\n\n[b1]\nplugin = fixed\n"
