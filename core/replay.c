@@ -27,7 +27,7 @@ typedef struct bast_replay_redis bast_replay_redis;
 int bast__replay_redis_open(bast_replay_redis **out, const char *spec,
                             char *err, size_t errlen);
 int bast__replay_redis_check(bast_replay_redis *r, const void *key,
-                             size_t keylen, unsigned ttl_seconds);
+                             size_t keylen, unsigned ttl_seconds, int peek);
 void bast__replay_redis_close(bast_replay_redis *r);
 
 #define MEM_DEFAULT_MAX 1000000u
@@ -299,8 +299,35 @@ bast__replay_check(bast_replay *rs, const void *key, size_t keylen,
     if (rs == NULL || key == NULL)
         return BAST_REPLAY_UNAVAILABLE;
     if (rs->redis != NULL)
-        return bast__replay_redis_check(rs->redis, key, keylen, ttl_seconds);
+        return bast__replay_redis_check(rs->redis, key, keylen, ttl_seconds,
+                                        0);
     return memory_check(rs, key, keylen, ttl_seconds, now);
+}
+
+static int
+memory_peek(bast_replay *rs, const void *key, size_t keylen, int64_t now)
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    if (!key_id(rs, key, keylen, md))
+        return BAST_REPLAY_UNAVAILABLE;
+    stripe *s = &rs->stripes[md[ID_LEN] % rs->nstripes];
+    pthread_mutex_lock(&s->lock);
+    const slot *e = probe(s->slots, s->cap, md);
+    int ret = e->expires != 0 && e->expires > now ? BAST_REPLAY_SEEN
+                                                  : BAST_REPLAY_FRESH;
+    pthread_mutex_unlock(&s->lock);
+    return ret;
+}
+
+int
+bast__replay_peek(bast_replay *rs, const void *key, size_t keylen,
+                  int64_t now)
+{
+    if (rs == NULL || key == NULL)
+        return BAST_REPLAY_UNAVAILABLE;
+    if (rs->redis != NULL)
+        return bast__replay_redis_check(rs->redis, key, keylen, 0, 1);
+    return memory_peek(rs, key, keylen, now);
 }
 
 void

@@ -20,6 +20,10 @@ int bast__replay_open(bast_replay **out, const char *spec, char *err,
  * Thread-safe.  `now` is the request's instant (honours --now). */
 int bast__replay_check(bast_replay *rs, const void *key, size_t keylen,
                        unsigned ttl_seconds, int64_t now);
+/* Is the id there?  Like check, but never remembers it: FRESH when it is
+ * not there, SEEN when it is (a revocation list reads this way). */
+int bast__replay_peek(bast_replay *rs, const void *key, size_t keylen,
+                      int64_t now);
 void bast__replay_close(bast_replay *rs);
 
 #endif

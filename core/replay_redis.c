@@ -25,7 +25,7 @@ typedef struct bast_replay_redis bast_replay_redis;
 int bast__replay_redis_open(bast_replay_redis **out, const char *spec,
                             char *err, size_t errlen);
 int bast__replay_redis_check(bast_replay_redis *r, const void *key,
-                             size_t keylen, unsigned ttl_seconds);
+                             size_t keylen, unsigned ttl_seconds, int peek);
 void bast__replay_redis_close(bast_replay_redis *r);
 
 #define POOL_MAX 8
@@ -230,18 +230,23 @@ pool_put(bast_replay_redis *r, redisContext *c)
  * connection must be dropped. */
 static int
 set_nx(redisContext *c, const char *key, size_t keylen, unsigned ttl,
-       int *broken)
+       int peek, int *broken)
 {
     redisReply *rep;
     int ret = BAST_REPLAY_UNAVAILABLE;
 
     *broken = 0;
-    rep = redisCommand(c, "SET %b 1 NX EX %u", key, keylen, ttl);
+    if (peek)
+        rep = redisCommand(c, "EXISTS %b", key, keylen);
+    else
+        rep = redisCommand(c, "SET %b 1 NX EX %u", key, keylen, ttl);
     if (rep == NULL || c->err != 0) {
         *broken = 1;
         goto done;
     }
-    if (rep->type == REDIS_REPLY_STATUS && strcmp(rep->str, "OK") == 0)
+    if (peek && rep->type == REDIS_REPLY_INTEGER)
+        ret = rep->integer ? BAST_REPLAY_SEEN : BAST_REPLAY_FRESH;
+    else if (rep->type == REDIS_REPLY_STATUS && strcmp(rep->str, "OK") == 0)
         ret = BAST_REPLAY_FRESH;
     else if (rep->type == REDIS_REPLY_NIL)
         ret = BAST_REPLAY_SEEN;
@@ -253,7 +258,7 @@ done:
 
 int
 bast__replay_redis_check(bast_replay_redis *r, const void *key, size_t keylen,
-                         unsigned ttl_seconds)
+                         unsigned ttl_seconds, int peek)
 {
     char *k;
     size_t plen = sizeof(KEY_PREFIX) - 1;
@@ -276,7 +281,7 @@ bast__replay_redis_check(bast_replay_redis *r, const void *key, size_t keylen,
         c = connect_one(r);
     if (c == NULL)
         goto done;
-    ret = set_nx(c, k, plen + keylen, ttl_seconds, &broken);
+    ret = set_nx(c, k, plen + keylen, ttl_seconds, peek, &broken);
     if (broken && pooled) {
         /* a pooled connection may predate a Redis restart: one retry on a
          * fresh connection before reporting the store down */
@@ -284,7 +289,7 @@ bast__replay_redis_check(bast_replay_redis *r, const void *key, size_t keylen,
         c = connect_one(r);
         if (c == NULL)
             goto done;
-        ret = set_nx(c, k, plen + keylen, ttl_seconds, &broken);
+        ret = set_nx(c, k, plen + keylen, ttl_seconds, peek, &broken);
     }
     if (broken)
         redisFree(c);

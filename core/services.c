@@ -150,19 +150,42 @@ bast_audit_event(const bast_instance *inst, const char *event,
     json_decref(o);
 }
 
+/* The context's store sees "<app>/<instance>/<id>": instances do not
+ * see each other's ids, and hosts sharing Redis with the same config do. */
+static int
+replay_key(const bast_instance *inst, const void *id, size_t idlen,
+           char key[1200], size_t *keylen)
+{
+    if (inst->ctx->replay == NULL || idlen > 1024)
+        return -1;
+    int n = snprintf(key, 1200, "%s/%s/", inst->app, inst->name);
+    if (n < 0 || (size_t)n + idlen > 1200)
+        return -1;
+    memcpy(key + n, id, idlen);
+    *keylen = (size_t)n + idlen;
+    return 0;
+}
+
 int
 bast_replay_check(const bast_instance *inst, const void *id, size_t idlen,
                   unsigned ttl, int64_t now)
 {
-    if (inst->ctx->replay == NULL || idlen > 1024)
-        return BAST_REPLAY_UNAVAILABLE;
     char key[1200];
-    int n = snprintf(key, sizeof(key), "%s/%s/", inst->app, inst->name);
-    if (n < 0 || (size_t)n + idlen > sizeof(key))
+    size_t n;
+    if (replay_key(inst, id, idlen, key, &n) != 0)
         return BAST_REPLAY_UNAVAILABLE;
-    memcpy(key + n, id, idlen);
-    return bast__replay_check(inst->ctx->replay, key, (size_t)n + idlen, ttl,
-                              now);
+    return bast__replay_check(inst->ctx->replay, key, n, ttl, now);
+}
+
+int
+bast_replay_peek(const bast_instance *inst, const void *id, size_t idlen,
+                 int64_t now)
+{
+    char key[1200];
+    size_t n;
+    if (replay_key(inst, id, idlen, key, &n) != 0)
+        return BAST_REPLAY_UNAVAILABLE;
+    return bast__replay_peek(inst->ctx->replay, key, n, now);
 }
 
 /* ---- options ---------------------------------------------------------- */

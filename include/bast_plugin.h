@@ -204,6 +204,11 @@ BAST_API long bast_b64_decode(const char *in, size_t n, void *out,
 #define BAST_REPLAY_UNAVAILABLE -1 /* the store failed: fail closed */
 BAST_API int bast_replay_check(const bast_instance *inst, const void *id,
                                size_t idlen, unsigned ttl_seconds, int64_t now);
+/* Is the id there?  Never remembers it: BAST_REPLAY_SEEN when it is,
+ * BAST_REPLAY_FRESH when not (for lists written with bast_replay_check,
+ * such as revocations). */
+BAST_API int bast_replay_peek(const bast_instance *inst, const void *id,
+                              size_t idlen, int64_t now);
 
 #ifdef __cplusplus
 }

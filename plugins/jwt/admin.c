@@ -14,13 +14,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static void
 usage(FILE *f)
 {
     fprintf(f, "usage: bast jwt keys|revoked [--json] --app APP --module M\n"
-               "       bast jwt revoke JTI... --app APP --module M\n"
+               "       bast jwt revoke JTI... [--ttl DURATION] --app APP "
+               "--module M\n"
                "       bast jwt inspect TOKEN [--json] --app APP "
                "--module M\n");
 }
@@ -87,45 +89,78 @@ lines_text(json_t *arr)
     return 0;
 }
 
+/* Revoke into the replay store for `ttl` seconds: the store forgets the
+ * jti when the token could no longer be valid anyway. */
+static int
+revoke_in_store(jwt_inst *ji, const char *jti, long long ttl)
+{
+    char key[300];
+    int n = snprintf(key, sizeof(key), "revoked/%s", jti);
+    int rc = bast_replay_check(ji->inst, key, (size_t)n, (unsigned)ttl,
+                               (int64_t)time(NULL));
+    if (rc == BAST_REPLAY_UNAVAILABLE) {
+        fprintf(stderr, "bast jwt: the replay store failed\n");
+        return 1;
+    }
+    return 0;
+}
+
 static int
 cmd_revoke(jwt_inst *ji, int argc, char **argv)
 {
-    int fd, rc = 0;
-    if (!ji->deny) {
-        fprintf(stderr, "bast jwt: the instance has no jti_denylist\n");
+    int fd = -1, rc = 0, nj = 0;
+    long long ttl = ji->rules.max_lifetime ? ji->rules.max_lifetime : 86400;
+    const char *jtis[64];
+    if (!ji->deny && !ji->revocation_store) {
+        fprintf(stderr, "bast jwt: the instance has no jti_denylist and no "
+                        "revocation_store\n");
         return 1;
     }
-    if (argc < 2) {
-        usage(stderr);
-        return 2;
-    }
     for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--ttl") == 0 && i + 1 < argc) {
+            bast_option o = {"--ttl", argv[++i], "command line", 0};
+            char err[300];
+            if (bast_opt_duration(&o, 1, 366LL * 86400, &ttl, err,
+                                  sizeof(err)) != 0) {
+                fprintf(stderr, "bast jwt: %s\n", err);
+                return 2;
+            }
+            continue;
+        }
         const char *p = argv[i];
         size_t n = strlen(p);
-        if (n == 0 || n > 256 || *p == '#')
+        if (n == 0 || n > 256 || *p == '#' || nj == 64)
             goto bad;
         for (; *p; p++)
             if ((unsigned char)*p < 0x21 || *p == 0x7f)
                 goto bad;
+        jtis[nj++] = argv[i];
         continue;
     bad:
         fprintf(stderr, "bast jwt: not a jti: '%s'\n", argv[i]);
         return 2;
     }
-    if ((fd = open(jwt_denylist_path(ji->deny), O_WRONLY | O_APPEND)) < 0) {
+    if (nj == 0) {
+        usage(stderr);
+        return 2;
+    }
+    if (ji->deny &&
+        (fd = open(jwt_denylist_path(ji->deny), O_WRONLY | O_APPEND)) < 0) {
         perror("bast jwt: jti_denylist");
         return 1;
     }
     /* one short write per jti: appends of this size are atomic */
-    for (int i = 1; i < argc && rc == 0; i++) {
+    for (int i = 0; i < nj && rc == 0; i++) {
         char line[300];
-        int n = snprintf(line, sizeof(line), "%s\n", argv[i]);
-        if (write(fd, line, (size_t)n) != n)
+        int n = snprintf(line, sizeof(line), "%s\n", jtis[i]);
+        if (fd >= 0 && write(fd, line, (size_t)n) != n)
+            rc = 1;
+        else if (ji->revocation_store && revoke_in_store(ji, jtis[i], ttl))
             rc = 1;
         else
-            printf("revoked %s\n", argv[i]);
+            printf("revoked %s\n", jtis[i]);
     }
-    if (close(fd) < 0)
+    if (fd >= 0 && close(fd) < 0)
         rc = 1;
     return rc;
 }

@@ -248,6 +248,7 @@ typedef struct jwt_inst {
     jwt_where where;
     unsigned allowed;
     int jti_once;
+    int revocation_store; /* revoked jtis in the context's replay store */
     const char *identity_claim;
     const char *copy[JWT_MAX_LIST];
     size_t ncopy;

@@ -43,6 +43,7 @@ static const char *const known[] = {"algorithms",
                                     "require_cnf",
                                     "jti_denylist",
                                     "jti_once",
+                                    "revocation_store",
                                     "cache_size",
                                     NULL};
 
@@ -273,7 +274,9 @@ jwt_open(const bast_instance *inst, const bast_option *opts, size_t nopts,
         opt_flag(OPT("require_exp"), &ji->rules.require_exp, err, errlen) < 0 ||
         opt_flag(OPT("require_cnf"), &ji->rules.require_cnf, err, errlen) < 0 ||
         opt_flag(OPT("allow_query_token"), &ji->where.query, err, errlen) < 0 ||
-        opt_flag(OPT("jti_once"), &ji->jti_once, err, errlen) < 0)
+        opt_flag(OPT("jti_once"), &ji->jti_once, err, errlen) < 0 ||
+        opt_flag(OPT("revocation_store"), &ji->revocation_store, err,
+                 errlen) < 0)
         goto fail;
     if ((o = OPT("issuer")) && !(ji->rules.issuer = keep(ji, o->value)))
         goto nomem;

@@ -138,6 +138,19 @@ check_jti(jwt_inst *ji, json_t *claims, int64_t now, const char **error,
             return rc > 0 ? BAST_RES_DENY : BAST_RES_UNAVAILABLE;
         }
     }
+    if (ji->revocation_store && id) {
+        /* written by `bast jwt revoke` into the shared store (Redis) */
+        char key[300];
+        int n = snprintf(key, sizeof(key), "revoked/%s", id);
+        int rc = bast_replay_peek(ji->inst, key, (size_t)n, now);
+        if (rc != BAST_REPLAY_FRESH) {
+            *error = rc == BAST_REPLAY_SEEN ? "revoked" : "store_unavailable";
+            *why = rc == BAST_REPLAY_SEEN ? "token revoked (revocation store)"
+                                          : "revocation store failed";
+            return rc == BAST_REPLAY_SEEN ? BAST_RES_DENY
+                                          : BAST_RES_UNAVAILABLE;
+        }
+    }
     if (ji->jti_once) {
         char key[600];
         json_t *iss = json_object_get(claims, "iss");
