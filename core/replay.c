@@ -299,8 +299,7 @@ bast__replay_check(bast_replay *rs, const void *key, size_t keylen,
     if (rs == NULL || key == NULL)
         return BAST_REPLAY_UNAVAILABLE;
     if (rs->redis != NULL)
-        return bast__replay_redis_check(rs->redis, key, keylen, ttl_seconds,
-                                        0);
+        return bast__replay_redis_check(rs->redis, key, keylen, ttl_seconds, 0);
     return memory_check(rs, key, keylen, ttl_seconds, now);
 }
 
@@ -320,8 +319,7 @@ memory_peek(bast_replay *rs, const void *key, size_t keylen, int64_t now)
 }
 
 int
-bast__replay_peek(bast_replay *rs, const void *key, size_t keylen,
-                  int64_t now)
+bast__replay_peek(bast_replay *rs, const void *key, size_t keylen, int64_t now)
 {
     if (rs == NULL || key == NULL)
         return BAST_REPLAY_UNAVAILABLE;

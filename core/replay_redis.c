@@ -229,8 +229,8 @@ pool_put(bast_replay_redis *r, redisContext *c)
 /* One SET NX EX on `c`: FRESH, SEEN, UNAVAILABLE; *broken when the
  * connection must be dropped. */
 static int
-set_nx(redisContext *c, const char *key, size_t keylen, unsigned ttl,
-       int peek, int *broken)
+set_nx(redisContext *c, const char *key, size_t keylen, unsigned ttl, int peek,
+       int *broken)
 {
     redisReply *rep;
     int ret = BAST_REPLAY_UNAVAILABLE;

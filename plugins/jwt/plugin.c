@@ -275,8 +275,8 @@ jwt_open(const bast_instance *inst, const bast_option *opts, size_t nopts,
         opt_flag(OPT("require_cnf"), &ji->rules.require_cnf, err, errlen) < 0 ||
         opt_flag(OPT("allow_query_token"), &ji->where.query, err, errlen) < 0 ||
         opt_flag(OPT("jti_once"), &ji->jti_once, err, errlen) < 0 ||
-        opt_flag(OPT("revocation_store"), &ji->revocation_store, err,
-                 errlen) < 0)
+        opt_flag(OPT("revocation_store"), &ji->revocation_store, err, errlen) <
+            0)
         goto fail;
     if ((o = OPT("issuer")) && !(ji->rules.issuer = keep(ji, o->value)))
         goto nomem;
