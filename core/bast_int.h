@@ -11,6 +11,7 @@
 #include "replay.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 
 #define BAST_MAX_DEPTH 16 /* include/substack nesting */
@@ -109,6 +110,7 @@ struct bast_ctx {
     char **warnings;
     size_t nwarnings;
     bast_replay *replay;
+    _Atomic int_least64_t replay_failed_at; /* last logged failure (s) */
     struct bast__clock clock;
     int audit_fd; /* -1: off */
     int audit_syslog;

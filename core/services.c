@@ -17,6 +17,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 void
@@ -166,6 +167,21 @@ replay_key(const bast_instance *inst, const void *id, size_t idlen,
     return 0;
 }
 
+/* A failing store fails every request closed; say so in the log, at
+ * most once a second per context, so an operator with audit off sees it. */
+static int
+replay_result(const bast_instance *inst, int rc)
+{
+    if (rc == BAST_REPLAY_UNAVAILABLE) {
+        int_least64_t t = (int_least64_t)time(NULL);
+        int_least64_t last = atomic_load(&inst->ctx->replay_failed_at);
+        if (t != last && atomic_compare_exchange_strong(
+                             &inst->ctx->replay_failed_at, &last, t))
+            bast_log(inst, 3, "replay store unavailable: failing closed");
+    }
+    return rc;
+}
+
 int
 bast_replay_check(const bast_instance *inst, const void *id, size_t idlen,
                   unsigned ttl, int64_t now)
@@ -174,7 +190,8 @@ bast_replay_check(const bast_instance *inst, const void *id, size_t idlen,
     size_t n;
     if (replay_key(inst, id, idlen, key, &n) != 0)
         return BAST_REPLAY_UNAVAILABLE;
-    return bast__replay_check(inst->ctx->replay, key, n, ttl, now);
+    return replay_result(
+        inst, bast__replay_check(inst->ctx->replay, key, n, ttl, now));
 }
 
 int
@@ -185,7 +202,8 @@ bast_replay_peek(const bast_instance *inst, const void *id, size_t idlen,
     size_t n;
     if (replay_key(inst, id, idlen, key, &n) != 0)
         return BAST_REPLAY_UNAVAILABLE;
-    return bast__replay_peek(inst->ctx->replay, key, n, now);
+    return replay_result(inst,
+                         bast__replay_peek(inst->ctx->replay, key, n, now));
 }
 
 /* ---- options ---------------------------------------------------------- */
@@ -263,8 +281,9 @@ bast_opt_int(const bast_option *o, long long min, long long max, long long *out,
     char *end;
     errno = 0;
     long long v = strtoll(o->value, &end, 10);
+    const char *digits = o->value + (o->value[0] == '-' && min < 0);
     if (errno || end == o->value || *end != '\0' ||
-        !isdigit((unsigned char)o->value[0]) || v < min || v > max)
+        !isdigit((unsigned char)*digits) || v < min || v > max)
         return bast_opt_error(o, err, errlen,
                               "expected an integer in %lld..%lld, got '%s'",
                               min, max, o->value);

@@ -169,6 +169,33 @@ test_request_json(void **state)
     free(big);
 }
 
+static void
+test_options(void **state)
+{
+    (void)state;
+    char err[256];
+    long long v;
+    int b;
+    bast_option o = {"n", "-5", "f.conf", 3};
+    assert_int_equal(bast_opt_int(&o, -10, 10, &v, err, sizeof(err)), 0);
+    assert_int_equal(v, -5);
+    assert_int_equal(bast_opt_int(&o, 0, 10, &v, err, sizeof(err)), -1);
+    assert_string_equal(err, "f.conf:3: n: expected an integer in 0..10, "
+                             "got '-5'");
+    o.value = "12x";
+    assert_int_equal(bast_opt_int(&o, 0, 100, &v, err, sizeof(err)), -1);
+    o.value = "5m";
+    assert_int_equal(bast_opt_duration(&o, 1, 3600, &v, err, sizeof(err)), 0);
+    assert_int_equal(v, 300);
+    o.value = "2d";
+    assert_int_equal(bast_opt_duration(&o, 1, 86400, &v, err, sizeof(err)), -1);
+    o.value = "Yes";
+    assert_int_equal(bast_opt_bool(&o, &b, err, sizeof(err)), 0);
+    assert_int_equal(b, 1);
+    o.value = "maybe";
+    assert_int_equal(bast_opt_bool(&o, &b, err, sizeof(err)), -1);
+}
+
 int
 main(void)
 {
@@ -178,6 +205,7 @@ main(void)
         cmocka_unit_test(test_ct_equal),
         cmocka_unit_test(test_path_normalise),
         cmocka_unit_test(test_request_json),
+        cmocka_unit_test(test_options),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

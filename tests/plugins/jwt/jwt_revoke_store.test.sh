@@ -42,5 +42,6 @@ sleep 0.3
 verify api "$T/c" -H "Authorization: Bearer $t2" >/dev/null
 check_eq "redis down: 503 store_unavailable" "503 store_unavailable" \
     "$(json_get "$out" status) $(json_get "$out" error)"
+grep -q "replay store unavailable" "$T/.verify.err" && ok "the store failure is logged" || not_ok "no log line: $(cat "$T/.verify.err")"
 "$BAST" jwt revoke jti-2 --app api --module bearer --confdir "$T/c" >/dev/null 2>&1
 check_eq "revoke with redis down fails (exit 1)" 1 $?
