@@ -87,6 +87,30 @@ struct bast__app {
 
 struct bast__file; /* config.c */
 
+/* conffile.c: one INI file as sections, every key with its line */
+struct bast__kv {
+    char *key, *value;
+    int line;
+};
+struct bast__section {
+    char *name;
+    int line;
+    struct bast__kv *kv;
+    size_t nkv;
+};
+struct bast__sections {
+    struct bast__section *sec;
+    size_t nsec;
+};
+/* Read `path` (named `rel` in messages); all or nothing. */
+int bast__conf_read(struct bast__sections *s, const char *path, const char *rel,
+                    char *err, size_t errlen);
+void bast__sections_free(struct bast__sections *s);
+/* bast.conf's [bast]: values into the caller's buffers (empty if unset) */
+int bast__global_conf(const char *confdir, char *plugin_dir, size_t pdlen,
+                      char *audit, size_t alen, char *replay, size_t rlen,
+                      char *err, size_t errlen);
+
 /* clock.c: cheap ticks for the trace (rdtsc where invariant) */
 struct bast__clock {
     int tsc;

@@ -1,8 +1,8 @@
 /*
- * config.c - read conf.d/<app>.conf files with inih and turn them into
- * stacks.  Each file is read once into sections (name, line, keys with
- * their lines), checked (reserved keys, repeated keys and sections, over-
- * long lines, [app] first), its module instances opened, and each app's
+ * config.c - turn conf.d/<app>.conf files into stacks.  Each file is read
+ * once into sections (conffile.c), checked (reserved keys, [app] first,
+ * exactly one of plugin/include/substack), its module instances opened
+ * (controls compiled, filters parsed, plugins loaded), and each app's
  * stack flattened: `include` splices another file's entries at the same
  * level, `substack` adds a marker and the file's entries one level down.
  * Cycles and nesting over 16 are errors.  Every error names file:line
@@ -13,23 +13,9 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
-#include <ini.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-
-struct kv {
-    char *key, *value;
-    int line;
-};
-
-struct section {
-    char *name;
-    int line;
-    struct kv *kv;
-    size_t nkv;
-};
 
 enum { ENT_MODULE, ENT_INCLUDE, ENT_SUBSTACK };
 
@@ -45,210 +31,11 @@ struct bast__file {
     char *app;
     char *rel; /* "conf.d/<app>.conf" */
     char *realm;
-    struct section *sec;
-    size_t nsec;
+    struct bast__sections s;
     struct entry *ent;
     size_t nent;
     int expanding; /* cycle detection */
 };
-
-/* ---- reading one file ------------------------------------------------- */
-
-struct reader {
-    const char *buf;
-    size_t len, pos;
-    int line;
-    struct bast__file *f;
-    char *err;
-    size_t errlen;
-    int failed;
-};
-
-static int fail(struct reader *r, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static int
-fail(struct reader *r, const char *fmt, ...)
-{
-    if (!r->failed) {
-        char msg[512];
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(msg, sizeof(msg), fmt, ap);
-        va_end(ap);
-        bast__seterr(r->err, r->errlen, "%s:%d: %s", r->f->rel, r->line, msg);
-        r->failed = 1;
-    }
-    return 0;
-}
-
-static int
-add_section(struct reader *r, const char *name, size_t len)
-{
-    for (size_t i = 0; i < r->f->nsec; i++)
-        if (strlen(r->f->sec[i].name) == len &&
-            memcmp(r->f->sec[i].name, name, len) == 0)
-            return fail(r, "[%.*s]: repeated section (first at line %d)",
-                        (int)len, name, r->f->sec[i].line);
-    struct section *s = realloc(r->f->sec, (r->f->nsec + 1) * sizeof(*s));
-    if (s == NULL)
-        return fail(r, "out of memory");
-    r->f->sec = s;
-    s = &s[r->f->nsec];
-    memset(s, 0, sizeof(*s));
-    s->name = strndup(name, len);
-    s->line = r->line;
-    if (s->name == NULL)
-        return fail(r, "out of memory");
-    r->f->nsec++;
-    return 1;
-}
-
-static char *
-read_line(char *str, int num, void *stream)
-{
-    struct reader *r = stream;
-    if (r->pos >= r->len || r->failed)
-        return NULL;
-    const char *start = r->buf + r->pos;
-    const char *nl = memchr(start, '\n', r->len - r->pos);
-    size_t n = nl ? (size_t)(nl - start) : r->len - r->pos;
-    r->pos += n + (nl ? 1 : 0);
-    r->line++;
-    if (memchr(start, '\0', n)) {
-        fail(r, "NUL byte in file");
-        return NULL;
-    }
-    if (n > BAST_MAX_LINE || (int)n >= num) {
-        fail(r, "line longer than %d characters", BAST_MAX_LINE);
-        return NULL;
-    }
-    memcpy(str, start, n);
-    str[n] = '\0';
-    /* register sections here, where the line number is known, so empty
-     * and repeated sections are caught too */
-    const char *p = str;
-    while (isspace((unsigned char)*p))
-        p++;
-    if (*p == '[') {
-        const char *end = strchr(p, ']');
-        if (end == NULL) {
-            fail(r, "section header without ']'");
-            return NULL;
-        }
-        size_t len = (size_t)(end - p - 1);
-        if (len == 0) {
-            fail(r, "empty section name");
-            return NULL;
-        }
-        for (const char *c = p + 1; c < end; c++)
-            if (!(isalnum((unsigned char)*c) || *c == '-' || *c == '_' ||
-                  *c == '.')) {
-                fail(r, "[%.*s]: section names use letters, digits, - _ .",
-                     (int)len, p + 1);
-                return NULL;
-            }
-        if (!add_section(r, p + 1, len))
-            return NULL;
-    }
-    return str;
-}
-
-static int
-on_key(void *user, const char *section, const char *name, const char *value)
-{
-    struct reader *r = user;
-    if (r->failed)
-        return 0;
-    if (r->f->nsec == 0 || strcmp(section, r->f->sec[r->f->nsec - 1].name))
-        return fail(r, "%s: key outside a section", name);
-    struct section *s = &r->f->sec[r->f->nsec - 1];
-    for (size_t i = 0; i < s->nkv; i++)
-        if (strcmp(s->kv[i].key, name) == 0)
-            return fail(r,
-                        "%s: repeated key (first at line %d; indented lines "
-                        "continue a value and count as a repeat)",
-                        name, s->kv[i].line);
-    struct kv *kv = realloc(s->kv, (s->nkv + 1) * sizeof(*kv));
-    if (kv == NULL)
-        return fail(r, "out of memory");
-    s->kv = kv;
-    kv[s->nkv].key = strdup(name);
-    kv[s->nkv].value = strdup(value);
-    kv[s->nkv].line = r->line;
-    s->nkv++;
-    if (!kv[s->nkv - 1].key || !kv[s->nkv - 1].value)
-        return fail(r, "out of memory");
-    return 1;
-}
-
-static int
-slurp(const char *path, const char *rel, char **out, size_t *len, char *err,
-      size_t errlen)
-{
-    char eb[128];
-    FILE *fp = fopen(path, "re");
-    struct stat st;
-    if (fp == NULL) {
-        bast__seterr(err, errlen, "%s: %s", rel,
-                     strerror_r(errno, eb, sizeof(eb)));
-        return -1;
-    }
-    if (fstat(fileno(fp), &st) != 0 || !S_ISREG(st.st_mode)) {
-        fclose(fp);
-        bast__seterr(err, errlen, "%s: not a regular file", rel);
-        return -1;
-    }
-    if (st.st_mode & (S_IWGRP | S_IWOTH)) {
-        fclose(fp);
-        bast__seterr(err, errlen,
-                     "%s: writable by group or others (mode %04o): anyone "
-                     "could change this stack",
-                     rel, (unsigned)(st.st_mode & 07777));
-        return -1;
-    }
-    if ((size_t)st.st_size > BAST_MAX_CONF_BYTES) {
-        fclose(fp);
-        bast__seterr(err, errlen, "%s: larger than 1 MiB", rel);
-        return -1;
-    }
-    char *buf = malloc((size_t)st.st_size + 1);
-    size_t n = buf ? fread(buf, 1, (size_t)st.st_size, fp) : 0;
-    fclose(fp);
-    if (buf == NULL) {
-        bast__seterr(err, errlen, "%s: out of memory", rel);
-        return -1;
-    }
-    buf[n] = '\0';
-    *out = buf;
-    *len = n;
-    return 0;
-}
-
-/* Parse `path` into sections.  Used for app files and bast.conf. */
-static int
-parse_file(struct bast__file *f, const char *path, char *err, size_t errlen)
-{
-    char *buf;
-    size_t len;
-    if (slurp(path, f->rel, &buf, &len, err, errlen) != 0)
-        return -1;
-    struct reader r = {buf, len, 0, 0, f, err, errlen, 0};
-    char *line = malloc(BAST_MAX_LINE + 2);
-    int rc = line ? ini_parse_stream(read_line, &r, on_key, &r) : -2;
-    free(line);
-    free(buf);
-    if (r.failed)
-        return -1;
-    if (rc != 0) {
-        bast__seterr(err, errlen,
-                     "%s:%d: syntax error (expected "
-                     "[section], key = value or a comment)",
-                     f->rel, rc > 0 ? rc : r.line);
-        return -1;
-    }
-    return 0;
-}
 
 /* ---- from sections to entries ---------------------------------------- */
 
@@ -278,7 +65,7 @@ valid_app_name(const char *n)
 }
 
 static const char *
-kv_get(const struct section *s, const char *key, int *line)
+kv_get(const struct bast__section *s, const char *key, int *line)
 {
     for (size_t i = 0; i < s->nkv; i++)
         if (strcmp(s->kv[i].key, key) == 0) {
@@ -322,7 +109,7 @@ instance_free(struct bast_instance *in)
     } while (0)
 
 static int
-build_module(bast_ctx *ctx, struct bast__file *f, const struct section *s,
+build_module(bast_ctx *ctx, struct bast__file *f, const struct bast__section *s,
              struct entry *e, char *err, size_t errlen)
 {
     int pline = 0, cline = 0;
@@ -354,7 +141,7 @@ build_module(bast_ctx *ctx, struct bast__file *f, const struct section *s,
     if (in->opts == NULL)
         FERR(s->line, "out of memory");
     for (size_t i = 0; i < s->nkv; i++) {
-        const struct kv *kv = &s->kv[i];
+        const struct bast__kv *kv = &s->kv[i];
         if (strcmp(kv->key, "bind_identity") == 0) {
             bast_option o = {kv->key, kv->value, f->rel, kv->line};
             if (bast_opt_bool(&o, &in->bind_identity, err, errlen) != 0)
@@ -397,11 +184,11 @@ build_module(bast_ctx *ctx, struct bast__file *f, const struct section *s,
 static int
 build_entries(bast_ctx *ctx, struct bast__file *f, char *err, size_t errlen)
 {
-    f->ent = calloc(f->nsec ? f->nsec : 1, sizeof(*f->ent));
+    f->ent = calloc(f->s.nsec ? f->s.nsec : 1, sizeof(*f->ent));
     if (f->ent == NULL)
         FERR(0, "out of memory");
-    for (size_t i = 0; i < f->nsec; i++) {
-        const struct section *s = &f->sec[i];
+    for (size_t i = 0; i < f->s.nsec; i++) {
+        const struct bast__section *s = &f->s.sec[i];
         if (strcmp(s->name, "app") == 0) {
             if (i != 0)
                 FERR(s->line, "[app] must be the first section");
@@ -469,15 +256,7 @@ file_free(struct bast__file *f)
         free(f->ent[i].target);
     }
     free(f->ent);
-    for (size_t i = 0; i < f->nsec; i++) {
-        for (size_t k = 0; k < f->sec[i].nkv; k++) {
-            free(f->sec[i].kv[k].key);
-            free(f->sec[i].kv[k].value);
-        }
-        free(f->sec[i].kv);
-        free(f->sec[i].name);
-    }
-    free(f->sec);
+    bast__sections_free(&f->s);
     free(f->app);
     free(f->rel);
     free(f->realm);
@@ -524,7 +303,7 @@ load_file(bast_ctx *ctx, const char *app, int may_miss, struct bast__file **out,
         return -1;
     }
     sprintf(f->rel, "conf.d/%s.conf", app);
-    if (parse_file(f, path, err, errlen) != 0 ||
+    if (bast__conf_read(&f->s, path, f->rel, err, errlen) != 0 ||
         build_entries(ctx, f, err, errlen) != 0)
         return -1;
     *out = f;
@@ -709,73 +488,4 @@ bast__config_free(bast_ctx *ctx)
     free(ctx->files);
     ctx->files = NULL;
     ctx->nfiles = 0;
-}
-
-/* bast.conf: [bast] plugin_dir, audit, replay.  Values are returned in
- * the caller's buffers; absent keys leave them empty. */
-int bast__global_conf(const char *confdir, char *plugin_dir, size_t pdlen,
-                      char *audit, size_t alen, char *replay, size_t rlen,
-                      char *err, size_t errlen);
-
-int
-bast__global_conf(const char *confdir, char *plugin_dir, size_t pdlen,
-                  char *audit, size_t alen, char *replay, size_t rlen,
-                  char *err, size_t errlen)
-{
-    char path[4096];
-    struct stat st;
-    snprintf(path, sizeof(path), "%s/bast.conf", confdir);
-    if (stat(path, &st) != 0 && errno == ENOENT)
-        return 0;
-    struct bast__file f = {0};
-    f.rel = (char *)"bast.conf";
-    int rc = parse_file(&f, path, err, errlen);
-    for (size_t i = 0; rc == 0 && i < f.nsec; i++) {
-        const struct section *s = &f.sec[i];
-        if (strcmp(s->name, "bast") != 0) {
-            bast__seterr(err, errlen,
-                         "bast.conf:%d: [%s]: unknown section "
-                         "(only [bast])",
-                         s->line, s->name);
-            rc = -1;
-            break;
-        }
-        for (size_t k = 0; rc == 0 && k < s->nkv; k++) {
-            const struct kv *kv = &s->kv[k];
-            char *dst = NULL;
-            size_t dl = 0;
-            if (strcmp(kv->key, "plugin_dir") == 0) {
-                dst = plugin_dir;
-                dl = pdlen;
-            } else if (strcmp(kv->key, "audit") == 0) {
-                dst = audit;
-                dl = alen;
-            } else if (strcmp(kv->key, "replay") == 0) {
-                dst = replay;
-                dl = rlen;
-            }
-            if (dst == NULL) {
-                bast__seterr(err, errlen,
-                             "bast.conf:%d: %s: unknown key "
-                             "(plugin_dir, audit, replay)",
-                             kv->line, kv->key);
-                rc = -1;
-            } else if (snprintf(dst, dl, "%s", kv->value) >= (int)dl) {
-                bast__seterr(err, errlen, "bast.conf:%d: %s: too long",
-                             kv->line, kv->key);
-                rc = -1;
-            }
-        }
-    }
-    f.rel = NULL;
-    for (size_t i = 0; i < f.nsec; i++) {
-        for (size_t k = 0; k < f.sec[i].nkv; k++) {
-            free(f.sec[i].kv[k].key);
-            free(f.sec[i].kv[k].value);
-        }
-        free(f.sec[i].kv);
-        free(f.sec[i].name);
-    }
-    free(f.sec);
-    return rc;
 }

@@ -22,10 +22,6 @@
 #define BAST_DEFAULT_CONFDIR "/etc/bast"
 #endif
 
-int bast__global_conf(const char *confdir, char *plugin_dir, size_t pdlen,
-                      char *audit, size_t alen, char *replay, size_t rlen,
-                      char *err, size_t errlen);
-
 static int
 open_audit(bast_ctx *ctx, const char *spec, char *err, size_t errlen)
 {
