@@ -45,3 +45,6 @@ start_redis() {
     local i; for i in $(seq 50); do redis-cli -p "$port" ping >/dev/null 2>&1 && return 0; sleep 0.1; done
     return 1
 }
+# tamper STR: STR with its last character changed - never STR itself
+# (replacing it with a fixed letter is a no-op when it already was one)
+tamper() { local s=$1; case ${s: -1} in A) printf '%sB' "${s%?}" ;; *) printf '%sA' "${s%?}" ;; esac; }

@@ -131,7 +131,7 @@ svc mail "auth required $MOD app=mail confdir=$T/k" "account required $MOD app=m
 drive mail alice "$KEY" acct
 check_eq "apikey: right key, auth and account" "auth: Success
 acct: Success" "$out"
-drive mail alice "${KEY%?}A"
+drive mail alice "$(tamper "$KEY")"
 check_eq "apikey: wrong key" "auth: Authentication failure" "$out"
 drive mail alice "$RKEY"
 check_eq "apikey: revoked key" "auth: Authentication failure" "$out"
@@ -183,7 +183,7 @@ pt() {
 pt alice "$KEY"
 check_eq "pamtester: right key" 0 "$rc"
 check "pamtester: reports success" grep -q 'successfully authenticated' <<<"$out"
-pt alice "${KEY%?}A"
+pt alice "$(tamper "$KEY")"
 check_eq "pamtester: wrong key fails" 1 "$rc"
 check "pamtester: Authentication failure" grep -q 'Authentication failure' <<<"$out"
 pt alice "$RKEY"
