@@ -328,3 +328,15 @@ fz_verify(const bast_ctx *ctx, const char *app, const bast_request *req)
     bast_free(j);
     bast_result_free(res);
 }
+
+void
+fz_two_apps(const bast_ctx *ctx, const uint8_t *data, size_t size)
+{
+    if (size < 1 || size > 32768)
+        return;
+    bast_request *req = fz_request(data + 1, size - 1);
+    if (req == NULL)
+        return;
+    fz_verify(ctx, (data[0] & 1) ? "b" : "a", req);
+    bast_request_free(req);
+}

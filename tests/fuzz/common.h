@@ -58,5 +58,8 @@ bast_request *fz_request(const uint8_t *data, size_t size);
 /* Verify and exercise every result accessor (reads each string, so a
  * dangling pointer shows up under ASan). */
 void fz_verify(const bast_ctx *ctx, const char *app, const bast_request *req);
+/* The plugin targets' input: one byte picks app "a" or "b" (two configs
+ * of the plugin), the rest is a request in the mini format. */
+void fz_two_apps(const bast_ctx *ctx, const uint8_t *data, size_t size);
 
 #endif

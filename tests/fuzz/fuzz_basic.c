@@ -39,12 +39,6 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    if (size < 1 || size > 32768)
-        return 0;
-    bast_request *req = fz_request(data + 1, size - 1);
-    if (req == NULL)
-        return 0;
-    fz_verify(ctx, (data[0] & 1) ? "b" : "a", req);
-    bast_request_free(req);
+    fz_two_apps(ctx, data, size);
     return 0;
 }
